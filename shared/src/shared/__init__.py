@@ -1,0 +1,1 @@
+"""Minuta's shared library: message schemas, broker helpers, settings, storage, logging, metrics."""
