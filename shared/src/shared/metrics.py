@@ -37,3 +37,13 @@ def serve_metrics(host: str, port: int) -> None:
     """Start the /metrics HTTP server in a daemon thread (port 0 disables it)."""
     if port:
         start_http_server(port, addr=host)
+
+
+BYTES_DOWNLOADED = Counter(
+    "minuta_worker_bytes_downloaded_total", "Bytes fetched from source URLs", ["stage"]
+)
+LLM_TOKENS = Counter(
+    "minuta_llm_tokens_total",
+    "LLM tokens used, by direction (input/output) and model",
+    ["direction", "model"],
+)
