@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -74,16 +75,12 @@ async def namespace(amqp_url: str) -> AsyncIterator[str]:
     try:
         for stage in ("ingest", "transcribe", "summarize", "events", "dead"):
             ch = await conn.channel()
-            try:
+            with contextlib.suppress(Exception):  # best-effort cleanup
                 await ch.queue_delete(f"{ns}.{stage}")
-            except Exception:  # noqa: BLE001 - best-effort cleanup
-                pass
         for ex in ("jobs", "events", "control", "dlx"):
             ch = await conn.channel()
-            try:
+            with contextlib.suppress(Exception):
                 await ch.exchange_delete(f"{ns}.{ex}")
-            except Exception:  # noqa: BLE001 - best-effort cleanup
-                pass
     finally:
         await conn.close()
 
@@ -92,4 +89,4 @@ async def namespace(amqp_url: str) -> AsyncIterator[str]:
 def blob_root(tmp_path: Path) -> Iterator[Path]:
     root = tmp_path / "blobs"
     root.mkdir()
-    yield root
+    return root
