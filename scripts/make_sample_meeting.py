@@ -26,8 +26,21 @@ def main() -> None:
         parts: list[str] = []
         silence = Path(tmp) / "gap.wav"
         subprocess.run(
-            ["sox", "-n", "-r", "22050", "-c", "1", "-b", "16", str(silence), "trim", "0",
-             str(GAP_S)], check=True,
+            [
+                "sox",
+                "-n",
+                "-r",
+                "22050",
+                "-c",
+                "1",
+                "-b",
+                "16",
+                str(silence),
+                "trim",
+                "0",
+                str(GAP_S),
+            ],
+            check=True,
         )
         for i, (voice, pitch, speed, text) in enumerate(turns):
             wav = Path(tmp) / f"{i:03d}.wav"
