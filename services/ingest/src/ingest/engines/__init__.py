@@ -1,0 +1,1 @@
+"""Ingest engines: ``pyav`` (decode and normalize, the default) and ``noop`` (probe only)."""
