@@ -55,6 +55,8 @@ class Minutes(BaseModel):
     engine: str = ""
     model: str = ""
     template: str = "default"
+    #: Speaker label → name shown for owners and deciders (labels stay in the items).
+    speakers: dict[str, str] = Field(default_factory=dict)
 
 
 def _ts(seconds: float) -> str:
@@ -69,8 +71,11 @@ def _cite(citations: Citations) -> str:
 
 
 def to_markdown(m: Minutes, speakers: dict[str, str] | None = None) -> str:
-    """Render minutes as Markdown; ``speakers`` maps labels to user-given names."""
-    names = speakers or {}
+    """Render minutes as Markdown; ``speakers`` maps labels to user-given names.
+
+    Names given here override the ones stored in the minutes (``m.speakers``).
+    """
+    names = {**m.speakers, **(speakers or {})}
 
     def who(label: str | None) -> str:
         return names.get(label, label) if label else ""

@@ -1,0 +1,1 @@
+"""Minuta summarizer: turns a transcript into minutes (summary, decisions, action items)."""
