@@ -1,0 +1,1 @@
+"""The ``minuta`` command-line client."""
