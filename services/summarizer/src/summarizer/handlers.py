@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from pydantic import ValidationError
 from shared.errors import PermanentError
-from shared.messages import MinutesCompleted, SummarizeJob
+from shared.messages import MinutesCompleted, StageEvent, SummarizeJob
 from shared.storage import BlobNotFound, BlobStore, meeting_key
 from shared.transcript import Transcript
 from shared.worker import JobContext
@@ -86,3 +88,12 @@ async def handle(job: SummarizeJob, ctx: JobContext, settings: Settings) -> Minu
         tokens_in=result.tokens_in,
         tokens_out=result.tokens_out,
     )
+
+
+def make_handler(settings: Settings) -> Callable[[Any, JobContext], Awaitable[StageEvent]]:
+    """The worker's handler, bound to ``settings``."""
+
+    async def handler(job: Any, ctx: JobContext) -> StageEvent:
+        return await handle(job, ctx, settings)
+
+    return handler
