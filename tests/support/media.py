@@ -177,8 +177,12 @@ def _video_frames(vs: Any, seconds: float, fps: int = 10) -> Any:
     yield from vs.encode(None)
 
 
-def encode(src_wav: Path | str, dest: Path | str, fmt: str) -> Path:
-    """Encode a WAV into ``fmt`` (see ``FORMATS``); video formats get a small video track."""
+def encode(src_wav: Path | str, dest: Path | str, fmt: str, channels: int = 1) -> Path:
+    """Encode a WAV into ``fmt`` (see ``FORMATS``); video formats get a small video track.
+
+    ``channels=2`` writes stereo (the mono speech on both channels).
+    """
+    layout = {1: "mono", 2: "stereo"}[channels]
     container_fmt, acodec, arate, vcodec = FORMATS[fmt]
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -186,12 +190,12 @@ def encode(src_wav: Path | str, dest: Path | str, fmt: str) -> Path:
         ain = src.streams.audio[0]
         rate = arate or ain.rate
         astream = out.add_stream(acodec, rate=rate)
-        astream.layout = "mono"
+        astream.layout = layout
         vstream = _add_video(out, vcodec) if vcodec else None
         fmt_name = astream.codec_context.codec.audio_formats[0].name
         frame_size = astream.codec_context.frame_size or 1024
         resampler = av.AudioResampler(
-            format=fmt_name, layout="mono", rate=rate, frame_size=frame_size
+            format=fmt_name, layout=layout, rate=rate, frame_size=frame_size
         )
         pts = 0
         for frame in [*src.decode(ain), None]:

@@ -25,7 +25,7 @@ import asyncio
 import ipaddress
 import re
 import socket
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -185,10 +185,18 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
     return list(seen.values())
 
 
-async def check_url(url: str, allow: Sequence[str] = ()) -> ResolvedURL:
-    """Validate ``url``, resolve its host once and refuse it if any address is blocked."""
+Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
+
+
+async def check_url(
+    url: str, allow: Sequence[str] = (), resolver: Resolver = resolve
+) -> ResolvedURL:
+    """Validate ``url``, resolve its host once and refuse it if any address is blocked.
+
+    ``resolver`` defaults to the system resolver; tests pass a fake DNS.
+    """
     parts = validate_url_syntax(url, allow)
-    addresses = [parts.literal] if parts.literal else await resolve(parts.host, parts.port)
+    addresses = [parts.literal] if parts.literal else await resolver(parts.host, parts.port)
     for addr in addresses:
         _refuse_if_blocked(addr, parts.host, allow)
     # Prefer IPv4: containers often have no IPv6 route even when AAAA records exist.
@@ -208,6 +216,7 @@ async def guarded_stream(
     allow: Sequence[str] = (),
     headers: Mapping[str, str] | None = None,
     max_redirects: int = 5,
+    resolver: Resolver = resolve,
 ) -> AsyncIterator[httpx.Response]:
     """GET ``url`` through the guard and yield the (unread, streaming) final response.
 
@@ -215,7 +224,7 @@ async def guarded_stream(
     automatic redirects). Every redirect hop is checked again; caller ``headers`` are sent
     only to the first origin.
     """
-    first = current = await check_url(url, allow)
+    first = current = await check_url(url, allow, resolver)
     for _ in range(max_redirects + 1):
         send_headers = dict(headers or {}) if _same_origin(first, current) else {}
         send_headers["Host"] = current.host_header
@@ -233,7 +242,7 @@ async def guarded_stream(
                 return
         finally:
             await response.aclose()
-        current = await check_url(urljoin(current.url, location), allow)
+        current = await check_url(urljoin(current.url, location), allow, resolver)
     raise BlockedURL(f"too many redirects (more than {max_redirects}) fetching {url}")
 
 

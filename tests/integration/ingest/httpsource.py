@@ -8,7 +8,7 @@ Routes (``server.url(path)``):
 - ``/flaky/<n>/<name>``: answers 503 to the first ``n`` requests for that path, then the body;
 - ``/reset/<n>/<name>``: drops the connection mid-body ``n`` times, then the body;
 - ``/stall/<name>``: sends headers and then nothing (beyond any read timeout);
-- ``/redirect?to=<url>``: 302 to ``to``;
+- ``/redirect?to=<url>``: 302 to ``to``; ``/loop``: 302 to itself;
 - ``/status/<code>``: that status with a short text body;
 - ``/huge``: a Content-Length of 10 GiB (nothing is sent); ``/endless``: a chunked body that
   never ends;
@@ -132,6 +132,9 @@ def _handler(server: SourceServer) -> type[BaseHTTPRequestHandler]:
 
         def route_redirect(self, _rest: str, q: dict[str, list[str]]) -> None:
             self.send(302, b"", "text/plain", {"Location": q["to"][0]})
+
+        def route_loop(self, _rest: str, _q: dict[str, list[str]]) -> None:
+            self.send(302, b"", "text/plain", {"Location": "/loop"})
 
         def route_status(self, code: str, _q: dict[str, list[str]]) -> None:
             self.send(int(code), f"status {code}".encode(), "text/plain")
