@@ -79,6 +79,8 @@ async def _transcribe(
         whole = Audio(path=path, duration=duration)
         if not engine.whole_file:
             whole.samples = await asyncio.to_thread(audio_io.decode, path)
+            if whole.samples.size == 0:
+                raise PermanentError("the audio is empty: no samples could be decoded")
         return await engine.transcribe(whole, request, prog.on_segment)
     energy, measured = await asyncio.to_thread(audio_io.energy_profile, path, FRAME_S)
     spans = plan_chunks(energy, FRAME_S, measured, settings.chunk_max_s, settings.chunk_search_s)
@@ -173,6 +175,8 @@ async def _run(
     duration: float = job.duration_s or 0.0
     if duration <= 0:
         duration = await asyncio.to_thread(audio_io.probe_duration, path)
+    if duration <= 0:
+        raise PermanentError("the audio is empty: no samples could be decoded", code="empty_audio")
     diarize = _diarizer() if settings.diarize != "off" and engine.name != "noop" else None
     share = TRANSCRIBE_SHARE_WITH_DIARIZATION if diarize else 100.0
     prog = _Progress(ctx, duration, share)

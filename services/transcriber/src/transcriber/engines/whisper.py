@@ -23,8 +23,6 @@ from transcriber.settings import Settings
 log = structlog.get_logger("transcriber.whisper")
 _MODELS: dict[tuple[str, str, str, int], Any] = {}
 _LOCK = threading.Lock()
-#: Seconds the inference thread waits for the event loop to take a segment.
-_HANDOFF_TIMEOUT = 60.0
 
 
 def resolve_model(ref: str, settings: Settings) -> str:
@@ -126,22 +124,32 @@ class WhisperEngine:
         model = await asyncio.to_thread(load_model, ref, self.settings)
         opts = self.options(model, request)
         source: Any = audio.samples if audio.samples is not None else str(audio.path)
+        # Segments cross from the inference thread to this task through a queue, so their
+        # events are published by the job's own task (cancelling it stops them at once).
+        queue: asyncio.Queue[Segment | None] = asyncio.Queue()
+        stop = threading.Event()
 
-        def hand_over(seg: Segment) -> None:
-            asyncio.run_coroutine_threadsafe(on_segment(seg), loop).result(_HANDOFF_TIMEOUT)
+        def run() -> str | None:
+            try:
+                segments, info = model.transcribe(source, **opts)
+                for raw in segments:
+                    if request.cancel_flag.is_set() or stop.is_set():
+                        raise CancelledByUser("cancelled by user")
+                    loop.call_soon_threadsafe(queue.put_nowait, to_segment(raw))
+                return str(info.language)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, None)
 
-        def run() -> tuple[list[Segment], str | None]:
-            segments, info = model.transcribe(source, **opts)
-            out: list[Segment] = []
-            for raw in segments:
-                if request.cancel_flag.is_set():
-                    raise CancelledByUser("cancelled by user")
-                seg = to_segment(raw)
-                out.append(seg)
-                hand_over(seg)
-            return out, info.language
-
-        segments, language = await asyncio.to_thread(run)
+        inference = asyncio.ensure_future(asyncio.to_thread(run))
+        segments: list[Segment] = []
+        try:
+            while (seg := await queue.get()) is not None:
+                segments.append(seg)
+                await on_segment(seg)
+        except BaseException:
+            stop.set()  # the thread ends at its next segment
+            raise
+        language = await inference
         return Transcript(
             language=language,
             duration=audio.duration,
