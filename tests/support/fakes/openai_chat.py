@@ -49,6 +49,8 @@ class Reply:
 
 
 Responder = Callable[[dict[str, Any]], Reply]
+#: An error the server answers with: status and body.
+Problem = tuple[int, dict[str, Any]]
 
 
 def error_body(
@@ -131,74 +133,64 @@ class FakeOpenAI:
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         body = json.loads(raw)
         self.requests.append(body)
-        status, payload, extra = self._check(headers, body)
-        if status == 200:
-            reply = self._next_reply(body)
-            if reply.hold:
-                await self._hold(receive)
-                return
-            status, extra = reply.status, reply.headers
-            payload = reply.error if reply.status != 200 else self._completion(body, reply)
-            if status == 200:
-                self.answered.append(body)
-        await self._send(send, status, payload, extra)
+        problem = (
+            self._access_error(headers, body)
+            or self._format_error(body)
+            or self._context_error(body)
+        )
+        if problem is not None:
+            await self._send(send, *problem)
+            return
+        reply = self._next_reply(body)
+        if reply.hold:
+            await self._hold(receive)
+            return
+        if reply.status != 200:
+            await self._send(send, reply.status, reply.error, reply.headers)
+            return
+        self.answered.append(body)
+        await self._send(send, 200, self._completion(body, reply), reply.headers)
 
-    def _check(
-        self, headers: dict[str, str], body: dict[str, Any]
-    ) -> tuple[int, Any, dict[str, str]]:
+    def _access_error(self, headers: dict[str, str], body: dict[str, Any]) -> Problem | None:
         if headers.get("authorization") != f"Bearer {self.api_key}":
-            return 401, error_body("Incorrect API key provided.", "invalid_api_key"), {}
+            return 401, error_body("Incorrect API key provided.", "invalid_api_key")
         model = body.get("model")
         if model not in self.models:
-            return (
-                404,
-                error_body(
-                    f"The model `{model}` does not exist or you do not have access to it.",
-                    "model_not_found",
-                ),
-                {},
-            )
+            message = f"The model `{model}` does not exist or you do not have access to it."
+            return 404, error_body(message, "model_not_found")
+        return None
+
+    def _format_error(self, body: dict[str, Any]) -> Problem | None:
         fmt = body.get("response_format") or {}
         if fmt.get("type") == "json_schema":
             spec = fmt.get("json_schema") or {}
             if not self.json_schema:
-                return (
-                    400,
-                    error_body(
-                        "Invalid parameter: 'response_format' of type 'json_schema' is not "
-                        "supported with this model.",
-                        None,
-                        param="response_format",
-                    ),
-                    {},
+                message = (
+                    "Invalid parameter: 'response_format' of type 'json_schema' is not "
+                    "supported with this model."
                 )
+                return 400, error_body(message, None, param="response_format")
             if not spec.get("name") or not isinstance(spec.get("schema"), dict):
-                return 400, error_body("json_schema needs a name and a schema", None), {}
+                return 400, error_body("json_schema needs a name and a schema", None)
         if fmt.get("type") == "json_object" and "json" not in json.dumps(body["messages"]).lower():
-            return (
-                400,
-                error_body(
-                    "'messages' must contain the word 'json' in some form, "
-                    "to use 'response_format' of type 'json_object'.",
-                    None,
-                ),
-                {},
+            message = (
+                "'messages' must contain the word 'json' in some form, "
+                "to use 'response_format' of type 'json_object'."
             )
+            return 400, error_body(message, None)
+        return None
+
+    def _context_error(self, body: dict[str, Any]) -> Problem | None:
         tokens = count_tokens(body) + int(body.get("max_tokens") or 0)
-        if self.context_tokens is not None and tokens > self.context_tokens:
-            self.rejected_for_context += 1
-            return (
-                400,
-                error_body(
-                    f"This model's maximum context length is {self.context_tokens} tokens. "
-                    f"However, your messages resulted in {tokens} tokens. "
-                    "Please reduce the length of the messages.",
-                    "context_length_exceeded",
-                    param="messages",
-                ),
-                {},
-            )
-        return 200, None, {}
+        if self.context_tokens is None or tokens <= self.context_tokens:
+            return None
+        self.rejected_for_context += 1
+        message = (
+            f"This model's maximum context length is {self.context_tokens} tokens. "
+            f"However, your messages resulted in {tokens} tokens. "
+            "Please reduce the length of the messages."
+        )
+        return 400, error_body(message, "context_length_exceeded", param="messages")
 
     def _next_reply(self, body: dict[str, Any]) -> Reply:
         item = self.script.pop(0) if self.script else self.default

@@ -7,7 +7,7 @@ import threading
 from collections import Counter, defaultdict
 
 from shared.errors import CancelledByUser
-from shared.minutes import ActionItem, Decision, KeyPoint, Minutes, OpenQuestion
+from shared.minutes import ActionItem, Chapter, Decision, KeyPoint, Minutes, OpenQuestion
 from shared.transcript import Transcript
 
 from summarizer.engines.base import Progress, SummaryRequest, SummaryResult
@@ -85,6 +85,20 @@ def _ranked(sentences: list[Sentence], vectors: list[dict[str, float]], k: int) 
     return mmr(pool, {i: vectors[i] for i in pool}, k)
 
 
+def _chapters(
+    transcript: Transcript, weights: dict[str, float], surface: dict[str, str]
+) -> list[Chapter]:
+    segs = transcript.segments
+    return make_chapters(
+        [s.start for s in segs],
+        [s.end for s in segs],
+        [terms(s.text) for s in segs],
+        weights,
+        surface,
+        transcript.duration,
+    )
+
+
 def extract(
     transcript: Transcript, request: SummaryRequest, n_summary: int, n_points: int
 ) -> Minutes:
@@ -103,17 +117,8 @@ def extract(
     summary = sorted(ranked[:n_summary])
     points = sorted(i for i in ranked[n_summary:] if i not in used)
     surface = _surface_forms(transcript)
-    segs = transcript.segments
-    seg_terms = [terms(seg.text) for seg in segs]
     _check(request.cancel_flag)
-    chapters = make_chapters(
-        [s.start for s in segs],
-        [s.end for s in segs],
-        seg_terms,
-        weights,
-        surface,
-        transcript.duration,
-    )
+    chapters = _chapters(transcript, weights, surface)
     return base.model_copy(
         update={
             "title": f"{template.title}: {title_of(centroid(vectors), surface).lower()}",

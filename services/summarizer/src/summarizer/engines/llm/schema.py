@@ -128,6 +128,20 @@ def person(who: str | None, speakers: dict[str, str]) -> str | None:
     return by_name.get(who.lower(), who)
 
 
+def _chapters(answer: LLMMinutes, checker: CitationChecker, end: float) -> list[Chapter]:
+    """Chapters at real segment starts, each ending where the next begins."""
+    titles: dict[float, str] = {}
+    for c in answer.chapters:
+        if (s := checker.snap(c.start)) is not None:
+            titles.setdefault(s, c.title)
+    starts = sorted(titles)
+    ends = [*starts[1:], max([end, *starts])] if starts else []
+    return [
+        Chapter(title=titles[a], start=a, end=b, citations=[a])
+        for a, b in zip(starts, ends, strict=True)
+    ]
+
+
 def to_minutes(
     answer: LLMMinutes, checker: CitationChecker, speakers: dict[str, str], end: float
 ) -> Minutes:
@@ -137,11 +151,24 @@ def to_minutes(
     def keep(items: list[Any]) -> list[Any]:
         return [item for item in items if item.citations]
 
-    titles: dict[float, str] = {}
-    for c in answer.chapters:
-        if (s := checker.snap(c.start)) is not None:
-            titles.setdefault(s, c.title)
-    chapters = sorted(titles.items())
+    decisions = [
+        Decision(
+            text=d.text,
+            rationale=d.rationale,
+            decided_by=person(d.decided_by, speakers),
+            citations=chk(d.citations),
+        )
+        for d in answer.decisions
+    ]
+    actions = [
+        ActionItem(
+            task=a.task,
+            owner=person(a.owner, speakers),
+            due=a.due or None,
+            citations=chk(a.citations),
+        )
+        for a in answer.action_items
+    ]
     return Minutes(
         title=answer.title,
         summary=answer.summary,
@@ -149,38 +176,10 @@ def to_minutes(
         key_points=keep(
             [KeyPoint(text=k.text, citations=chk(k.citations)) for k in answer.key_points]
         ),
-        decisions=keep(
-            [
-                Decision(
-                    text=d.text,
-                    rationale=d.rationale,
-                    decided_by=person(d.decided_by, speakers),
-                    citations=chk(d.citations),
-                )
-                for d in answer.decisions
-            ]
-        ),
-        action_items=keep(
-            [
-                ActionItem(
-                    task=a.task,
-                    owner=person(a.owner, speakers),
-                    due=a.due or None,
-                    citations=chk(a.citations),
-                )
-                for a in answer.action_items
-            ]
-        ),
+        decisions=keep(decisions),
+        action_items=keep(actions),
         open_questions=keep(
             [OpenQuestion(text=q.text, citations=chk(q.citations)) for q in answer.open_questions]
         ),
-        chapters=[
-            Chapter(
-                title=title,
-                start=start,
-                citations=[start],
-                end=chapters[i + 1][0] if i + 1 < len(chapters) else max(end, start),
-            )
-            for i, (start, title) in enumerate(chapters)
-        ],
+        chapters=_chapters(answer, checker, end),
     )
