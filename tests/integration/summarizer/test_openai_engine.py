@@ -183,6 +183,16 @@ async def test_server_without_json_schema_gets_json_mode(fake: FakeOpenAI) -> No
     assert '"action_items"' in fake.requests[1]["messages"][0]["content"]  # the schema, in words
 
 
+async def test_reasoning_model_parameters_are_adapted(fake: FakeOpenAI) -> None:
+    fake.reasoning = True
+    fake.script.append(Reply(content=answer()))
+    result = await run(engine_for(fake))
+    assert len(result.minutes.decisions) == 1
+    last = fake.requests[-1]
+    assert (last["max_completion_tokens"], "temperature" in last) == (2000, False)
+    assert len(fake.requests) == 3  # refused max_tokens, refused temperature, answered
+
+
 async def test_429_with_retry_after_is_retried_then_succeeds(fake: FakeOpenAI) -> None:
     limited = Reply(
         status=429,

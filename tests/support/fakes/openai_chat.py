@@ -8,6 +8,8 @@ It speaks the documented HTTP API (status codes, error bodies, headers) so the r
 - ``response_format`` ``json_schema`` (needs ``name`` and a ``schema``) or ``json_object``
   (needs the word "json" in the messages); ``json_schema=False`` makes it refuse schemas
   with a 400 like servers that only have JSON mode;
+- ``reasoning=True``: refuses ``max_tokens`` and a non-default ``temperature`` like OpenAI's
+  reasoning models;
 - ``context_tokens``: a prompt (+ ``max_tokens``) over it → 400 ``context_length_exceeded``
   (tokens counted as characters / 4);
 - replies come from ``script`` (first in, first out), then from ``default``; a reply may be an
@@ -75,9 +77,11 @@ class FakeOpenAI:
         models: tuple[str, ...] = ("fake-model",),
         context_tokens: int | None = None,
         json_schema: bool = True,
+        reasoning: bool = False,
     ) -> None:
         self.api_key, self.models = api_key, models
         self.context_tokens, self.json_schema = context_tokens, json_schema
+        self.reasoning = reasoning
         self.script: list[Reply | Responder] = []
         self.default: Responder | None = None
         self.requests: list[dict[str, Any]] = []
@@ -135,6 +139,7 @@ class FakeOpenAI:
         self.requests.append(body)
         problem = (
             self._access_error(headers, body)
+            or self._param_error(body)
             or self._format_error(body)
             or self._context_error(body)
         )
@@ -160,6 +165,24 @@ class FakeOpenAI:
             return 404, error_body(message, "model_not_found")
         return None
 
+    def _param_error(self, body: dict[str, Any]) -> Problem | None:
+        """What OpenAI's reasoning models say to parameters they do not take."""
+        if not self.reasoning:
+            return None
+        if "max_tokens" in body:
+            message = (
+                "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                "Use 'max_completion_tokens' instead."
+            )
+            return 400, error_body(message, "unsupported_parameter", param="max_tokens")
+        if body.get("temperature", 1) != 1:
+            message = (
+                f"Unsupported value: 'temperature' does not support {body['temperature']} with "
+                "this model. Only the default (1) value is supported."
+            )
+            return 400, error_body(message, "unsupported_value", param="temperature")
+        return None
+
     def _format_error(self, body: dict[str, Any]) -> Problem | None:
         fmt = body.get("response_format") or {}
         if fmt.get("type") == "json_schema":
@@ -181,7 +204,8 @@ class FakeOpenAI:
         return None
 
     def _context_error(self, body: dict[str, Any]) -> Problem | None:
-        tokens = count_tokens(body) + int(body.get("max_tokens") or 0)
+        answer = body.get("max_completion_tokens") or body.get("max_tokens") or 0
+        tokens = count_tokens(body) + int(answer)
         if self.context_tokens is None or tokens <= self.context_tokens:
             return None
         self.rejected_for_context += 1

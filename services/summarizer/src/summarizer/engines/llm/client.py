@@ -98,6 +98,10 @@ class ChatClient:
         self.client, self.model, self.settings = client, model, settings
         self.template, self.instructions = template, instructions
         self.mode: ResponseFormat = settings.openai_response_format
+        self.params: dict[str, Any] = {
+            "temperature": settings.temperature,
+            "max_tokens": settings.max_output_tokens,
+        }
         self.usage = Usage()
 
     def system(self) -> str:
@@ -133,6 +137,24 @@ class ChatClient:
             code="llm_invalid_output",
         )
 
+    def _adapt(self, detail: str) -> bool:
+        """Change what the server refused, once each; True if the request should be re-sent.
+
+        Servers without JSON-schema support get JSON mode; reasoning models (o-series,
+        gpt-5) refuse ``max_tokens`` and a non-default ``temperature``.
+        """
+        if self.mode == "auto" and _FORMAT_TEXT.search(detail):
+            log.info("llm_json_schema_unsupported_using_json_mode", model=self.model)
+            self.mode = "json_object"
+            return True
+        if "max_tokens" in self.params and "max_completion_tokens" in detail:
+            self.params["max_completion_tokens"] = self.params.pop("max_tokens")
+            return True
+        if "temperature" in self.params and "temperature" in detail:
+            del self.params["temperature"]
+            return True
+        return False
+
     def _format(self) -> dict[str, Any]:
         if self.mode == "json_object":
             return {"type": "json_object"}
@@ -147,15 +169,12 @@ class ChatClient:
                 model=self.model,
                 messages=messages,
                 response_format=self._format(),
-                temperature=self.settings.temperature,
-                max_tokens=self.settings.max_output_tokens,
+                **self.params,
             )
         except openai.BadRequestError as e:
             if e.code in _CONTEXT_CODES or _CONTEXT_TEXT.search(_detail(e)):
                 raise ContextExceeded(messages_tokens(messages)) from e
-            if self.mode == "auto" and _FORMAT_TEXT.search(_detail(e)):
-                log.info("llm_json_schema_unsupported_using_json_mode", model=self.model)
-                self.mode = "json_object"
+            if self._adapt(_detail(e)):
                 messages = [{"role": "system", "content": self.system()}, *messages[1:]]
                 return await self._complete(messages)
             raise _permanent(e, "llm_bad_request", "the model server refused the request") from e
