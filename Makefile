@@ -18,3 +18,10 @@ lint:
 	uv run ruff check .
 	uv run ruff format --check .
 	uv run mypy
+
+## Benchmarks (docs/benchmarks.md): like `make demo` it installs and starts PostgreSQL and
+## RabbitMQ, then runs every scenario and writes bench/results/<date>-<host>.json and the table.
+bench:
+	scripts/bootstrap.sh
+	scripts/provision.sh
+	uv run python -m bench

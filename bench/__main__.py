@@ -13,6 +13,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -78,10 +79,11 @@ def main() -> None:
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
     parser.add_argument("--only", help="comma-separated scenario numbers (default: all)")
     parser.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
+    parser.add_argument("--results-dir", type=Path, default=report.RESULTS_DIR)
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
     results = asyncio.run(run(SIZES[args.size], only))
-    path = report.write_results(results)
+    path = report.write_results(results, args.results_dir)
     if not args.no_docs:
         report.update_docs(results)
     failed = [k for k, v in results["scenarios"].items() if not v.get("checks", {}).get("ok")]

@@ -13,7 +13,7 @@ class Size:
     concurrency: int = 32
     idle_runs: int = 50
     # 2: backlog scale
-    backlogs: tuple[int, ...] = (10_000, 100_000)
+    backlogs: tuple[int, ...] = (1_000, 10_000, 100_000)
     backlog_finals: int = 2000
     backlog_submissions: int = 1000
     reads: int = 500
@@ -43,7 +43,7 @@ TINY = Size(
     meetings=20,
     concurrency=4,
     idle_runs=3,
-    backlogs=(300,),
+    backlogs=(50, 200),
     backlog_finals=20,
     backlog_submissions=20,
     reads=20,
