@@ -1,0 +1,1 @@
+"""Minuta's gateway: REST and WebSocket API, persistence, and the pipeline orchestrator."""

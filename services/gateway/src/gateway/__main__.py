@@ -1,0 +1,65 @@
+"""``python -m gateway`` serves; ``migrate`` applies migrations; ``keys create`` makes a key."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+import uvicorn
+from shared.logging import configure_logging
+
+from gateway.app import create_app
+from gateway.auth import create_key
+from gateway.db import connect
+from gateway.migrate import migrate_sync
+from gateway.settings import Settings
+
+
+async def _create_key(settings: Settings, tenant: str, admin: bool) -> str:
+    conn = await connect(settings.database_url)
+    try:
+        async with conn.transaction():
+            key, _ = await create_key(conn, tenant, admin)
+    finally:
+        await conn.close()
+    return key
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    parser = argparse.ArgumentParser(prog="python -m gateway", description="Minuta gateway")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="serve the API (default)")
+    sub.add_parser("migrate", help="apply database migrations")
+    keys = sub.add_parser("keys", help="manage API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create an API key (printed once)")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--admin", action="store_true")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    if args.command == "migrate":
+        migrate_sync(settings.database_url)
+        print("migrations applied")
+        return 0
+    if args.command == "keys":
+        migrate_sync(settings.database_url)
+        key = asyncio.run(_create_key(settings, args.tenant, args.admin))
+        print(key)
+        return 0
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        ws="websockets-sansio",
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

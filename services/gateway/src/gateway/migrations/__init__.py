@@ -1,0 +1,1 @@
+"""Alembic migrations of the gateway's schema (raw SQL revisions)."""

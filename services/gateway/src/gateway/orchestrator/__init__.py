@@ -1,0 +1,1 @@
+"""The pipeline orchestrator: state machine, dispatcher, event applier, sweeper."""

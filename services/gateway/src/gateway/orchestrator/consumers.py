@@ -1,0 +1,172 @@
+"""Consumers of the ``<ns>.events`` and ``<ns>.dead`` queues.
+
+Events are applied one at a time, in queue order, each in one transaction, and acked after
+commit. A body that does not decode is rejected (the broker dead-letters it). While the
+database is unreachable the consumer waits and retries the same message rather than
+letting the delivery limit dead-letter good events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import structlog
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+from pydantic import ValidationError
+from shared.messages import EVENT_ADAPTER, JOB_ADAPTER
+
+from gateway import metrics
+from gateway.orchestrator.applier import apply_event
+from gateway.orchestrator.core import Orchestrator
+from gateway.repository import deadletters, dispatches, meetings
+from gateway.repository._util import NOW
+
+log = structlog.get_logger("gateway.consumers")
+_DB_DOWN = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+DEAD_LETTER_REASON = (
+    "the worker crashed repeatedly on this job ({stage}); it was moved to the dead-letter "
+    "queue where an administrator can inspect and re-queue it"
+)
+
+
+async def _with_db_retry(fn: Any, *args: Any) -> Any:
+    delay = 0.5
+    while True:
+        try:
+            return await fn(*args)
+        except _DB_DOWN as e:
+            log.warning("database_unavailable_retrying", error=str(e))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+async def consume_events(orch: Orchestrator, queue: AbstractQueue) -> None:
+    """Apply every status event on the queue, in order."""
+    async with queue.iterator() as it:
+        async for message in it:
+            await handle_event_message(orch, message)
+
+
+async def handle_event_message(orch: Orchestrator, message: AbstractIncomingMessage) -> None:
+    """Decode, apply, ack (or reject a poison message)."""
+    try:
+        event = EVENT_ADAPTER.validate_json(message.body)
+    except ValidationError as e:
+        log.error("event_invalid_rejected", error=str(e).splitlines()[0])
+        await message.reject(requeue=False)
+        return
+    try:
+        outcome = await _with_db_retry(apply_event, orch, event)
+    except Exception:
+        log.exception("event_apply_crashed", event_id=str(event.event_id), type=event.type)
+        await message.reject(requeue=False)
+        return
+    await message.ack()
+    if outcome not in ("applied", "heartbeat"):
+        log.info(
+            "event_ignored",
+            outcome=outcome,
+            type=event.type,
+            job_id=str(event.job_id),
+            dispatch_id=str(event.dispatch_id),
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+async def consume_dead_letters(orch: Orchestrator, queue: AbstractQueue) -> None:
+    """Store every dead-lettered message and fail the meeting it belonged to."""
+    async with queue.iterator() as it:
+        async for message in it:
+            try:
+                await _with_db_retry(store_dead_letter, orch, message)
+            except Exception:
+                log.exception("dead_letter_store_failed")
+                await message.nack(requeue=True)
+                await asyncio.sleep(1)
+                continue
+            await message.ack()
+
+
+async def store_dead_letter(orch: Orchestrator, message: AbstractIncomingMessage) -> None:
+    """Persist one dead letter; a job of a meeting's current dispatch fails the meeting."""
+    headers = _jsonable(dict(message.headers or {}))
+    deaths = headers.get("x-death") or []
+    first = deaths[0] if deaths and isinstance(deaths[0], dict) else {}
+    routing_key = (first.get("routing-keys") or [message.routing_key or ""])[0]
+    reason = str(first.get("reason") or "")
+    meeting_id = dispatch_id = stage = None
+    try:
+        job = JOB_ADAPTER.validate_json(message.body)
+        meeting_id, dispatch_id, stage = job.job_id, job.dispatch_id, job.stage.value
+    except ValidationError:
+        try:
+            ev = EVENT_ADAPTER.validate_json(message.body)
+            meeting_id, stage = ev.job_id, ev.stage.value
+        except ValidationError:
+            pass
+    async with orch.pool.acquire() as conn, conn.transaction():
+        await deadletters.insert(
+            conn,
+            meeting_id=meeting_id,
+            dispatch_id=dispatch_id,
+            stage=stage,
+            routing_key=routing_key,
+            exchange=str(first.get("exchange") or message.exchange or ""),
+            body=message.body,
+            headers=headers,
+            reason=reason,
+        )
+        if dispatch_id is not None and meeting_id is not None:
+            m = await meetings.lock(conn, meeting_id)
+            if (
+                m is not None
+                and m["current_dispatch_id"] == dispatch_id
+                and await dispatches.update(
+                    conn,
+                    dispatch_id,
+                    expect=("dispatched", "pending"),
+                    state="failed",
+                    finished_at=NOW,
+                    error="dead-lettered",
+                )
+            ):
+                await orch.finish(
+                    conn,
+                    m,
+                    "failed",
+                    stage=stage,
+                    code="dead_lettered",
+                    reason=DEAD_LETTER_REASON.format(stage=stage),
+                )
+        metrics.DEAD_LETTERS.set(await deadletters.count_open(conn))
+    log.warning(
+        "dead_letter_stored",
+        meeting_id=str(meeting_id),
+        stage=stage,
+        routing_key=routing_key,
+        reason=reason,
+        body=json.dumps(_jsonable(message.body))[:200],
+    )

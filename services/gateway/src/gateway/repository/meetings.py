@@ -1,0 +1,109 @@
+"""Meetings: insert, read, list with a cursor, guarded updates, delete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from gateway.db import Conn, row, rows
+from gateway.repository._util import set_clause
+
+_UPDATABLE = (
+    "title",
+    "status",
+    "stage",
+    "progress",
+    "options",
+    "priority",
+    "audio_key",
+    "duration_s",
+    "artifacts",
+    "error_stage",
+    "error_code",
+    "error_reason",
+    "speaker_names",
+    "current_dispatch_id",
+    "predicted_finish_at",
+    "finished_at",
+)
+
+
+async def insert(conn: Conn, **fields: Any) -> dict[str, Any]:
+    """Insert a meeting; ``fields`` are column values."""
+    cols = list(fields)
+    marks = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
+    rec = await conn.fetchrow(
+        f"INSERT INTO meetings ({', '.join(cols)}) VALUES ({marks}) RETURNING *",  # noqa: S608
+        *fields.values(),
+    )
+    assert rec is not None
+    return dict(rec.items())
+
+
+async def by_idempotency_key(conn: Conn, tenant_id: UUID, key: str) -> dict[str, Any] | None:
+    """The tenant's meeting submitted with this Idempotency-Key, if any."""
+    return row(
+        await conn.fetchrow(
+            "SELECT * FROM meetings WHERE tenant_id = $1 AND idempotency_key = $2", tenant_id, key
+        )
+    )
+
+
+async def get(conn: Conn, meeting_id: UUID, tenant_id: UUID | None = None) -> dict[str, Any] | None:
+    """One meeting; with ``tenant_id`` only if it belongs to that tenant."""
+    if tenant_id is None:
+        return row(await conn.fetchrow("SELECT * FROM meetings WHERE id = $1", meeting_id))
+    return row(
+        await conn.fetchrow(
+            "SELECT * FROM meetings WHERE id = $1 AND tenant_id = $2", meeting_id, tenant_id
+        )
+    )
+
+
+async def lock(conn: Conn, meeting_id: UUID) -> dict[str, Any] | None:
+    """Read and lock a meeting row for the rest of the transaction."""
+    return row(await conn.fetchrow("SELECT * FROM meetings WHERE id = $1 FOR UPDATE", meeting_id))
+
+
+async def list_for_tenant(
+    conn: Conn,
+    tenant_id: UUID,
+    *,
+    status: str | None,
+    limit: int,
+    before: tuple[datetime, UUID] | None,
+) -> list[dict[str, Any]]:
+    """Newest first; ``before`` is the (created_at, id) of the last row of the previous page."""
+    args: list[Any] = [tenant_id, limit]
+    where = ["tenant_id = $1"]
+    if status:
+        args.append(status)
+        where.append(f"status = ${len(args)}")
+    if before:
+        args += [before[0], before[1]]
+        where.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)})")
+    sql = (
+        f"SELECT * FROM meetings WHERE {' AND '.join(where)} "  # noqa: S608
+        "ORDER BY created_at DESC, id DESC LIMIT $2"
+    )
+    return rows(await conn.fetch(sql, *args))
+
+
+async def update(
+    conn: Conn, meeting_id: UUID, *, expect: tuple[str, ...] | None = None, **fields: Any
+) -> bool:
+    """Guarded update: applies only while the status is one of ``expect``; True if applied."""
+    clause, values = set_clause(fields, _UPDATABLE, 2)
+    sql = f"UPDATE meetings SET {clause}, updated_at = now() WHERE id = $1"  # noqa: S608
+    args: list[Any] = [meeting_id, *values]
+    if expect is not None:
+        args.append(list(expect))
+        sql += f" AND status = ANY(${len(args)}::text[])"
+    result = await conn.execute(sql, *args)
+    return result.endswith(" 1")
+
+
+async def delete(conn: Conn, meeting_id: UUID) -> None:
+    """Delete a meeting and (by cascade) its dispatches and events."""
+    await conn.execute("DELETE FROM meetings WHERE id = $1", meeting_id)
