@@ -159,3 +159,11 @@ def test_explicit_action_item_after_the_task_and_first_person_owner() -> None:
         ("Add a retry to the uploader", "Bob", None, [0.0]),
         ("Write the release notes", "S1", "tomorrow", [6.0]),
     ]
+
+
+def test_a_named_owner_who_is_a_speaker_is_stored_as_the_label() -> None:
+    names = {"S1": "Dana", "S2": "Ravi", "S3": "Mei"}
+    minutes = extract(sample_meeting(), SummaryRequest(speaker_names=names), 3, 7)
+    owners = {a.citations[0]: a.owner for a in minutes.action_items}
+    assert owners[start_of("Ravi will finish")] == "S2"
+    assert owners[start_of("Mei, can you")] == "S3"

@@ -10,10 +10,11 @@ import pytest
 from shared.errors import PermanentError
 from shared.transcript import Segment, Transcript
 from summarizer.engines import SummaryRequest, no_progress
+from summarizer.engines.base import person
 from summarizer.engines.llm.client import retry_after
 from summarizer.engines.llm.engine import OpenAIEngine
 from summarizer.engines.llm.prompts import chunk_lines, estimate_tokens, render_lines
-from summarizer.engines.llm.schema import CitationChecker, person
+from summarizer.engines.llm.schema import CitationChecker
 from summarizer.settings import Settings
 from summarizer.templates import get_template
 

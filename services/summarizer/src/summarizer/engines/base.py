@@ -52,3 +52,18 @@ class Engine(Protocol):
     ) -> SummaryResult:
         """Summarize ``transcript``; raises shared.errors on failure."""
         ...
+
+
+_NOBODY = {"", "none", "null", "n/a", "unknown", "unassigned", "tbd", "everyone", "team"}
+
+
+def person(who: str | None, speakers: dict[str, str]) -> str | None:
+    """A speaker label where an owner names a speaker ("Alice", "S1 (Alice)"); else as stated."""
+    if who is None or who.strip().lower() in _NOBODY:
+        return None
+    who = who.strip()
+    label = who.split(" ", 1)[0]
+    if label in speakers or (label[:1] == "S" and label[1:].isdigit()):
+        return label
+    by_name = {name.lower(): lab for lab, name in speakers.items()}
+    return by_name.get(who.lower(), who)

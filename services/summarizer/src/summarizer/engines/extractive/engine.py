@@ -10,7 +10,7 @@ from shared.errors import CancelledByUser
 from shared.minutes import ActionItem, Chapter, Decision, KeyPoint, Minutes, OpenQuestion
 from shared.transcript import Transcript
 
-from summarizer.engines.base import Progress, SummaryRequest, SummaryResult
+from summarizer.engines.base import Progress, SummaryRequest, SummaryResult, person
 from summarizer.engines.extractive import cues
 from summarizer.engines.extractive.chapters import make_chapters, title_of
 from summarizer.engines.extractive.text import (
@@ -113,6 +113,9 @@ def extract(
     vectors = [tfidf(t, weights) for t in term_lists]
     _check(request.cancel_flag)
     decisions, actions, questions, used = _items(sentences, request.cancel_flag)
+    names = request.speaker_names
+    # A named owner who is a speaker is stored as the label, as the LLM engine does.
+    actions = [a.model_copy(update={"owner": person(a.owner, names)}) for a in actions]
     ranked = _ranked(sentences, vectors, n_summary + n_points)
     summary = sorted(ranked[:n_summary])
     points = sorted(i for i in ranked[n_summary:] if i not in used)

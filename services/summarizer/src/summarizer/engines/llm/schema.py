@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.minutes import ActionItem, Chapter, Decision, KeyPoint, Minutes, OpenQuestion
 from shared.transcript import Transcript
 
+from summarizer.engines.base import person
+
 _CITE = "Start times (seconds, as in [t=…]) of the transcript lines this comes from"
 
 
@@ -111,21 +113,6 @@ class CitationChecker:
     def check(self, cited: list[float]) -> list[float]:
         """Valid, de-duplicated, sorted citations."""
         return sorted({s for t in cited if (s := self.snap(t)) is not None})
-
-
-_NOBODY = {"", "none", "null", "n/a", "unknown", "unassigned", "tbd", "everyone", "team"}
-
-
-def person(who: str | None, speakers: dict[str, str]) -> str | None:
-    """A speaker label where the model named a speaker ("Alice", "S1 (Alice)"); else as stated."""
-    if who is None or who.strip().lower() in _NOBODY:
-        return None
-    who = who.strip()
-    label = who.split(" ", 1)[0]
-    if label in speakers or (label[:1] == "S" and label[1:].isdigit()):
-        return label
-    by_name = {name.lower(): lab for lab, name in speakers.items()}
-    return by_name.get(who.lower(), who)
 
 
 def _chapters(answer: LLMMinutes, checker: CitationChecker, end: float) -> list[Chapter]:
