@@ -53,7 +53,8 @@ async def with_retries(
             delay = e.retry_after
             if delay is None:
                 delay = min(backoff_max, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
-            if attempt == attempts or delay > backoff_max:
+            too_long = e.retry_after is not None and e.retry_after > backoff_max
+            if attempt == attempts or too_long:
                 raise RetryableError(
                     f"{what} failed after {attempt} attempt(s): {e}",
                     code="engine_unavailable",

@@ -1,0 +1,1 @@
+"""Local fake servers that speak cloud APIs (Speechmatics, OpenAI-compatible) for tests."""
