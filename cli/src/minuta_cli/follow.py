@@ -110,12 +110,16 @@ def _stream(
             try:
                 raw = ws.recv(timeout=QUIET_POLL_S)
             except TimeoutError:
-                return  # quiet feed: let the caller check the status over REST
+                # A quiet feed: make sure no final event was missed, then keep listening.
+                state.status = str(api.meeting(meeting_id).get("status", state.status))
+                if state.finished:
+                    return
+                continue
             try:
                 event = json.loads(raw)
             except ValueError:
                 continue
-            if isinstance(event, dict) and state.apply(event):
+            if isinstance(event, dict) and event.get("type") != "ping" and state.apply(event):
                 on_event(event, state)
                 if state.finished:
                     return

@@ -36,7 +36,7 @@ keys_app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class TranscriptFormat(StrEnum):
