@@ -156,9 +156,10 @@ def table(results: dict[str, Any]) -> str:
         )
     m = results["machine"]
     rows.append("")
+    growth = ", ".join(f"{k} {v:+.1f} MiB" for k, v in results["memory_growth_mib"].items())
     rows.append(
-        f"Peak RSS growth from the shortest to the longest input: "
-        f"**{results['memory_growth_mib']:+.1f} MiB**. Measured {results['date']} on "
+        f"Peak RSS growth from the shortest to the longest input: **{growth}**. "
+        f"Measured {results['date']} on "
         f"{m['cores']} cores ({m['cpu']}), Python {m['python']}, PyAV {m['pyav']} "
         f"(FFmpeg {m['ffmpeg']}). Command: `{results['command']}`."
     )
@@ -193,27 +194,33 @@ def machine() -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, nargs="+", default=[10, 120])
-    parser.add_argument("--format", default="m4a", choices=["m4a", "mp3", "ogg", "flac"])
+    parser.add_argument(
+        "--format", nargs="+", default=["m4a", "ogg"], choices=["m4a", "mp3", "ogg", "flac"]
+    )
     parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
-    clip = make_clip(args.format)
-    runs = []
-    for minutes in sorted(args.minutes):
-        label = f"{minutes:g}min.{args.format}"
-        src = loop_clip(clip, TMP / label, minutes * 60)
-        print(f"normalizing {label} ({src.stat().st_size / 2**20:.1f} MiB) ...", flush=True)
-        runs.append(run_one(src, label))
-        print(json.dumps(runs[-1]), flush=True)
+    runs, growth = [], {}
+    for fmt in args.format:
+        clip = make_clip(fmt)
+        mine = []
+        for minutes in sorted(args.minutes):
+            label = f"{minutes:g}min.{fmt}"
+            src = loop_clip(clip, TMP / label, minutes * 60)
+            print(f"normalizing {label} ({src.stat().st_size / 2**20:.1f} MiB) ...", flush=True)
+            mine.append(run_one(src, label))
+            print(json.dumps(mine[-1]), flush=True)
+        growth[fmt] = round(mine[-1]["peak_rss_mib"] - mine[0]["peak_rss_mib"], 1)
+        runs.extend(mine)
     results = {
         "date": dt.date.today().isoformat(),
-        "command": "uv run python -m bench.ingest_bench " + " ".join(sys.argv[1:]),
+        "command": " ".join(["uv run python -m bench.ingest_bench", *sys.argv[1:]]),
         "machine": machine(),
         "runs": runs,
-        "memory_growth_mib": round(runs[-1]["peak_rss_mib"] - runs[0]["peak_rss_mib"], 1),
+        "memory_growth_mib": growth,
     }
     print(table(results))
     if not args.no_write:

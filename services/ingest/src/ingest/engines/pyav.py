@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
+import time
 from pathlib import Path
 
 import structlog
@@ -21,6 +22,7 @@ from ingest.normalize import DecodeProgress, normalize
 from ingest.probe import check_head
 from ingest.progress import Snapshot, reporting, share
 from ingest.settings import Settings
+from shared import metrics
 
 log = structlog.get_logger("ingest.engine")
 
@@ -86,8 +88,13 @@ async def ingest(job: IngestJob, ctx: JobContext, settings: Settings) -> IngestC
                     progress=state,
                     cancel=ctx.cancel_flag,
                 )
+                started = time.monotonic()
                 async with reporting(ctx, snapshot, settings.progress_interval):
                     result = await ctx.run_blocking(work)
+                if result.duration_s > 0:
+                    metrics.REALTIME_FACTOR.labels("ingest", "pyav", fmt).observe(
+                        (time.monotonic() - started) / result.duration_s
+                    )
                 blob = await ctx.store.put_file(meeting_key(job.job_id, f"audio.{fmt}"), out)
     except BlobNotFound as e:
         raise PermanentError(
