@@ -1,0 +1,67 @@
+"""Each image's Python environment, built the way its Dockerfile builds it, runs its service.
+
+No Docker engine here, so the Dockerfile's own ``uv sync`` lines are run (with the same
+flags) into a fresh virtualenv, and the image's command module is imported from it. This
+catches a service that imports a library it does not declare (it would work in the dev
+workspace, where every package is installed, and crash in its image).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import dockerfile
+import pytest
+
+from tests.unit.deploy.promql_exprs import REPO
+
+pytestmark = pytest.mark.skipif(shutil.which("uv") is None, reason="uv not on PATH")
+SERVICES = ("gateway", "ingest", "transcriber", "summarizer")
+
+
+def _final_sync(svc: str) -> list[str]:
+    runs = [
+        " ".join(c.value)
+        for c in dockerfile.parse_file(str(REPO / "services" / svc / "Dockerfile"))
+        if c.cmd == "RUN" and "uv sync" in " ".join(c.value)
+    ]
+    return shlex.split(runs[-1].split("uv sync", 1)[1])
+
+
+@pytest.mark.parametrize("svc", SERVICES)
+def test_image_environment_runs_the_service(svc: str, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv), "UV_PYTHON_DOWNLOADS": "never"}
+    env.pop("VIRTUAL_ENV", None)
+    sync = subprocess.run(
+        ["uv", "sync", "--offline", "--quiet", *_final_sync(svc)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert sync.returncode == 0, sync.stderr
+    # Imported from the image's venv alone: no PYTHONPATH, not from the source tree.
+    run = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            f"import {svc}.__main__, {svc}; print({svc}.__file__)",
+        ],
+        cwd=tmp_path,
+        env={k: v for k, v in env.items() if k != "PYTHONPATH"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert str(venv) in run.stdout, "the package must be installed (non-editable) in the venv"
+    dev_only = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import pytest"], capture_output=True, timeout=60
+    )
+    assert dev_only.returncode != 0, "dev dependencies leaked into the image environment"
