@@ -8,12 +8,15 @@ workspace, where every package is installed, and crash in its image).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import shutil
 import subprocess
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import asyncpg
 import dockerfile
 import pytest
 
@@ -32,9 +35,7 @@ def _final_sync(svc: str) -> list[str]:
     return shlex.split(runs[-1].split("uv sync", 1)[1])
 
 
-@pytest.mark.parametrize("svc", SERVICES)
-def test_image_environment_runs_the_service(svc: str, tmp_path: Path) -> None:
-    venv = tmp_path / "venv"
+def _build_venv(svc: str, venv: Path) -> dict[str, str]:
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv), "UV_PYTHON_DOWNLOADS": "never"}
     env.pop("VIRTUAL_ENV", None)
     sync = subprocess.run(
@@ -46,6 +47,13 @@ def test_image_environment_runs_the_service(svc: str, tmp_path: Path) -> None:
         timeout=300,
     )
     assert sync.returncode == 0, sync.stderr
+    return env
+
+
+@pytest.mark.parametrize("svc", SERVICES)
+def test_image_environment_runs_the_service(svc: str, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    env = _build_venv(svc, venv)
     # Imported from the image's venv alone: no PYTHONPATH, not from the source tree.
     run = subprocess.run(
         [
@@ -65,3 +73,30 @@ def test_image_environment_runs_the_service(svc: str, tmp_path: Path) -> None:
         [str(venv / "bin" / "python"), "-c", "import pytest"], capture_output=True, timeout=60
     )
     assert dev_only.returncode != 0, "dev dependencies leaked into the image environment"
+
+
+@pytest.mark.integration
+async def test_gateway_image_migrates_a_fresh_database(
+    tmp_path: Path, fresh_db: Callable[[], Awaitable[str]]
+) -> None:
+    """What compose's one-shot ``migrate`` service runs, from the image's environment."""
+    venv = tmp_path / "venv"
+    env = await asyncio.to_thread(_build_venv, "gateway", venv)
+    env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
+    dsn = env["GATEWAY_DATABASE_URL"] = await fresh_db()
+    run = await asyncio.to_thread(
+        subprocess.run,
+        [str(venv / "bin" / "python"), "-m", "gateway", "migrate"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "migrations applied" in run.stdout
+    conn = await asyncpg.connect(dsn)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM alembic_version") == 1
+    finally:
+        await conn.close()
