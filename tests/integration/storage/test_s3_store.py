@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from pydantic_settings import SettingsConfigDict
-
 from shared.settings import CommonSettings
 from shared.storage import BlobNotFound, LocalBlobStore, meeting_key
 from shared.storage_s3 import MIN_PART, S3BlobStore, make_blob_store
