@@ -120,10 +120,19 @@ class Broker:
         cached = self._counts.get(name)
         if cached and time.monotonic() - cached[0] < max_age_s:
             return cached[1], cached[2]
-        if not self.available or self.publish_channel is None:
+        if not self.available or self.conn is None:
             raise BrokerUnavailable(self.last_error or "broker unavailable")
-        underlay = await self.publish_channel.get_underlay_channel()
-        ok = await underlay.queue_declare(name, passive=True)
+        # A passive declare of a missing queue closes its channel: use a throwaway one.
+        try:
+            channel = await self.conn.channel(publisher_confirms=False)
+            try:
+                underlay = await channel.get_underlay_channel()
+                ok = await underlay.queue_declare(name, passive=True)
+            finally:
+                if not channel.is_closed:
+                    await channel.close()
+        except Exception as e:
+            raise BrokerUnavailable(f"cannot inspect {name}: {e}") from e
         consumers, ready = int(ok.consumer_count or 0), int(ok.message_count or 0)
         self._counts[name] = (time.monotonic(), consumers, ready)
         return consumers, ready
