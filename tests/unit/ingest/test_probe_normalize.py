@@ -144,3 +144,15 @@ def test_sniff_and_durations_read_well() -> None:
     assert human_duration(42.5) == "42.5 s"
     assert human_duration(5400) == "1 h 30 min"
     assert human_duration(600) == "10 min"
+
+
+def test_joined_recordings_with_a_rate_change_midway(speech: Path, tmp_path: Path) -> None:
+    """Two MP3s glued together (22.05 kHz speech, then a 44.1 kHz tone) are one recording."""
+    first = encode(speech, tmp_path / "a.mp3", "mp3")
+    second = encode(_tone(tmp_path / "t.wav", 2.0, rate=44100), tmp_path / "b.mp3", "mp3")
+    joined = tmp_path / "joined.mp3"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+
+    result = normalize(joined, tmp_path / "o.flac", size=1, max_duration_s=60)
+
+    assert result.duration_s == pytest.approx(duration_of(speech) + 2.0, abs=0.15)

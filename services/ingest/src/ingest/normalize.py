@@ -26,6 +26,10 @@ _OUTPUT = {"flac": ("flac", "flac"), "wav": ("wav", "pcm_s16le")}
 #: Undecodable packets tolerated (a few glitches are common in real recordings).
 MAX_BAD_PACKETS = 50
 BAD_PACKET_SHARE = 0.05
+#: Containers whose header states the exact length (FLAC STREAMINFO, the MP4 ``moov``, the
+#: Matroska Duration). Others (MP3, ADTS, raw streams) only have an estimate from the bit
+#: rate, which joined or VBR files contradict without being damaged.
+EXACT_DURATION_FORMATS = frozenset({"flac", "mp4", "m4a", "mov", "matroska", "webm"})
 
 
 @dataclass
@@ -90,7 +94,18 @@ class _Encoder:
         self.samples = 0
 
     def push(self, frame: Any) -> None:
-        for rf in self.resampler.resample(frame):
+        try:
+            resampled = self.resampler.resample(frame)
+        except ValueError:
+            # The stream changed rate or layout mid-way (joined recordings): flush the old
+            # resampler and start a new one for the new shape.
+            self._write(self.resampler.resample(None))
+            self.resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+            resampled = self.resampler.resample(frame)
+        self._write(resampled)
+
+    def _write(self, frames: list[Any]) -> None:
+        for rf in frames:
             rf.pts, rf.time_base = self.samples, Fraction(1, RATE)
             self.samples += rf.samples
             self.meter.feed(np.asarray(rf.to_ndarray(), dtype=np.int16).reshape(-1))
@@ -174,7 +189,7 @@ def _check_result(info: MediaInfo, duration: float, packets: int, bad: int) -> N
         raise MediaRejected("the recording has zero length (no audio in it)", code="empty")
     if bad > packets * BAD_PACKET_SHARE and bad > 3:
         raise _corrupt(f"{bad} of {packets} audio packets are damaged")
-    declared = info.duration_s
+    declared = info.duration_s if info.format in EXACT_DURATION_FORMATS else None
     # A header promising much more than the data holds means a cut-off upload or download.
     if declared is not None and duration < 0.9 * declared and declared - duration > 1.0:
         raise _corrupt(
