@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer
 
 import structlog
 from aio_pika.abc import (
@@ -43,12 +43,12 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
-from prometheus_client import make_wsgi_app
 from pydantic import ValidationError
 
 from shared import metrics
 from shared.amqp import Names, Topology, connect, declare_topology, open_channel, publish
 from shared.errors import CancelledByUser, PermanentError, RetryableError
+from shared.health import serve_health
 from shared.messages import (
     JOB_ADAPTER,
     CancelRequested,
@@ -161,6 +161,7 @@ class Worker:
         self._consumer_tag: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._http: WSGIServer | None = None
+        self.consuming = False
 
     # ---- broker plumbing ---------------------------------------------------------------
 
@@ -180,7 +181,7 @@ class Worker:
         await control_q.consume(self._on_control, no_ack=True)
         self._queue = self._topology.stage_queues[self.stage]
         self._consumer_tag = await self._queue.consume(self._on_message)
-        metrics.WORKER_CONSUMING.labels(self.stage.value).set(1)
+        self._set_consuming(True)
         self._spawn(self._watch_consumer())
         log.info(
             "worker_consuming",
@@ -213,7 +214,11 @@ class Worker:
                         log.warning("consumer_lost_resubscribing", stage=self.stage.value)
                         self._consumer_tag = await self._queue.consume(self._on_message)
                         ok = await self.is_consuming()
-            metrics.WORKER_CONSUMING.labels(self.stage.value).set(1 if ok else 0)
+            self._set_consuming(ok)
+
+    def _set_consuming(self, ok: bool) -> None:
+        self.consuming = ok
+        metrics.WORKER_CONSUMING.labels(self.stage.value).set(1 if ok else 0)
 
     def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
         task: asyncio.Task[Any] = asyncio.ensure_future(coro)
@@ -346,7 +351,7 @@ class Worker:
         if self._queue is not None and self._consumer_tag is not None:
             with contextlib.suppress(Exception):
                 await self._queue.cancel(self._consumer_tag)
-        metrics.WORKER_CONSUMING.labels(self.stage.value).set(0)
+        self._set_consuming(False)
         try:
             await asyncio.wait_for(self.idle.wait(), self.settings.shutdown_grace)
         except TimeoutError:
@@ -363,30 +368,14 @@ class Worker:
             await self._conn.close()
         if self._http is not None:
             self._http.shutdown()
+            self._http.server_close()
 
     def serve_http(self) -> None:
         """Serve ``/metrics`` and ``/healthz`` (200 only while actually consuming)."""
-        if not self.settings.metrics_port:
-            return
-        metrics_app = make_wsgi_app()
-
-        def app(environ: dict[str, Any], start_response: Any) -> Any:
-            if environ.get("PATH_INFO") == "/healthz":
-                ok = metrics.WORKER_CONSUMING.labels(self.stage.value)._value.get() == 1
-                start_response(
-                    "200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")]
-                )
-                return [b"consuming\n" if ok else b"not consuming\n"]
-            return metrics_app(environ, start_response)
-
-        class Quiet(WSGIRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._http = make_server(
-            self.settings.metrics_host, self.settings.metrics_port, app, handler_class=Quiet
-        )
-        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+        if self.settings.metrics_port:
+            self._http = serve_health(
+                self.settings.metrics_host, self.settings.metrics_port, lambda: self.consuming
+            )
 
 
 async def run_worker(worker: Worker) -> None:

@@ -102,3 +102,39 @@ async def test_cancel_aborts_blocking_work(bus: Broker, worker: None) -> None:
     nxt = job("sleep:0")
     await bus.publish_job(nxt, "ingest")
     await bus.wait_for(lambda _: bool(bus.of(nxt.job_id, "ingest.completed")))
+
+
+async def test_healthz_reports_whether_the_worker_really_consumes(
+    amqp_url: str, namespace: str, blob_root: Path, bus: Broker
+) -> None:
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = EchoSettings(
+        amqp_url=amqp_url,
+        namespace=namespace,
+        blob_root=blob_root,
+        metrics_port=port,
+        delivery_limit=2,
+    )
+    w = make_worker(settings)
+    w.serve_http()
+    await w.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            assert (await http.get("/healthz")).status_code == 200
+            assert "minuta_worker_consuming" in (await http.get("/metrics")).text
+            # The broker cancels our consumer when its queue goes away; the process is
+            # still up, but health must say it is not consuming.
+            await bus.channel.queue_delete(bus.topology.names.stage_queue("ingest"))
+            for _ in range(50):
+                if (await http.get("/healthz")).status_code == 503:
+                    break
+                await asyncio.sleep(0.2)
+            assert (await http.get("/healthz")).status_code == 503
+    finally:
+        await w.stop()
