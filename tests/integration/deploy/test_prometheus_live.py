@@ -263,6 +263,12 @@ async def test_dashboard_and_alerts_work_on_live_services(
     bad = {n: r.get("lastError") for n, r in loaded.items() if r["health"] == "err"}
     assert not bad, bad
 
+    # Labels stay bounded (no meeting or tenant ids): a handful of series per target.
+    samples = obs.query("max by (job) (scrape_samples_scraped)")["data"]["result"]
+    per_job = {r["metric"]["job"]: float(r["value"][1]) for r in samples}
+    assert set(per_job) == set(SERVICE_JOBS)
+    assert max(per_job.values()) < 1500, per_job
+
     # And the alerts can fire: stop one worker, MinutaServiceDown's condition holds for it.
     await asyncio.to_thread(_service_down_is_noticed, obs)
 
