@@ -78,11 +78,12 @@ function renderSignIn(reason = "") {
     error.textContent = "";
     try {
       await checkKey(input.value.trim());
-      route();
     } catch (err) {
       error.textContent = err instanceof ApiError && err.status === 401 ? `That key was refused: ${err.message}` : err.message;
       input.focus();
+      return;
     }
+    route();
   });
   main.append(form);
   input.focus();
