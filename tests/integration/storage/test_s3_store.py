@@ -197,3 +197,26 @@ async def test_settings_switch_selects_the_backend(
         assert await store.get_bytes("meetings/env/minutes.json") == b"{}"
     finally:
         await store.close()
+
+
+class _DiesAfterOnePart:
+    """A source that fails mid-upload, like a disk error on the second part."""
+
+    def __init__(self, part: int) -> None:
+        self.part, self.reads = part, 0
+
+    def read(self, n: int) -> bytes:
+        self.reads += 1
+        if self.reads > 1:
+            raise OSError("disk went away")
+        return os.urandom(self.part)
+
+
+async def test_failed_multipart_upload_is_aborted(store: S3BlobStore) -> None:
+    key = store.prefix + "meetings/m6/audio.flac"
+    with pytest.raises(OSError, match="disk went away"):
+        await store._multipart(key, _DiesAfterOnePart(store.part_size), "0" * 64)  # type: ignore[arg-type]
+    assert not await store.exists("meetings/m6/audio.flac")
+    client = await store.client()
+    pending = await client.list_multipart_uploads(Bucket=store.bucket)
+    assert pending.get("Uploads", []) == []  # no invisible parts left behind
