@@ -9,6 +9,7 @@ import { renderAdmin } from "./admin.js";
 const main = document.getElementById("main");
 let cleanup = () => {};
 let me = { admin: false };
+let signingIn = false; // a refused key while signing in is reported on the form, not as a sign-out
 
 const routes = [
   [/^\/(?:ui\/?)?$/, () => renderList(main)],
@@ -45,11 +46,13 @@ function route() {
 
 async function checkKey(key) {
   session.set(key);
+  signingIn = true;
   try {
     // Any authenticated read proves the key; the admin queue tells whether it is an admin key.
     await getJSON("/v1/meetings?limit=1");
   } catch (e) {
     session.clear();
+    signingIn = false;
     throw e;
   }
   try {
@@ -58,6 +61,7 @@ async function checkKey(key) {
   } catch {
     me.admin = false;
   }
+  signingIn = false;
   sessionStorage.setItem("minuta.admin", me.admin ? "1" : "");
 }
 
@@ -103,7 +107,7 @@ document.getElementById("sign-out").addEventListener("click", () => {
   navigate("/ui/");
 });
 onUnauthorized.add((detail) => {
-  if (!session.key) return;
+  if (!session.key || signingIn) return;
   session.clear();
   showError(`Signed out: ${detail || "the API key was refused"}`);
   route();
