@@ -99,8 +99,8 @@ async def _transcribe(
     return merge(results, measured)
 
 
-def _diarizer() -> Callable[..., Any] | None:
-    """``transcriber.diarize.assign_speakers`` when that optional module is installed."""
+def _diarizer() -> Any | None:
+    """The optional ``transcriber.diarize`` module, when it is installed."""
     if importlib.util.find_spec("transcriber.diarize") is None:
         return None
     try:
@@ -108,26 +108,37 @@ def _diarizer() -> Callable[..., Any] | None:
     except ImportError as e:
         log.warning("diarization_unavailable", error=str(e))
         return None
-    fn: Callable[..., Any] | None = getattr(module, "assign_speakers", None)
-    return fn
+    return module if hasattr(module, "assign_speakers") else None
 
 
 async def _diarize(
-    fn: Callable[..., Any], path: Path, t: Transcript, job: TranscribeJob, ctx: JobContext
+    module: Any, path: Path, t: Transcript, job: TranscribeJob, ctx: JobContext
 ) -> Transcript:
-    """Call the diarization hook (sync in a thread, or async) with a thread-safe progress."""
+    """Call ``assign_speakers`` (sync in a thread, or async) with a thread-safe progress.
+
+    Missing speaker models (``DiarizationUnavailable``) leave the transcript without
+    speakers rather than failing the meeting; any other error propagates.
+    """
     loop = asyncio.get_running_loop()
     base = TRANSCRIBE_SHARE_WITH_DIARIZATION
 
-    def progress(percent: float) -> None:
-        pct = base + (100 - base) * max(0.0, min(100.0, percent)) / 100
+    def progress(fraction: float) -> None:
+        if ctx.cancel_flag.is_set():
+            return
+        pct = base + (100 - base) * max(0.0, min(1.0, fraction))
         asyncio.run_coroutine_threadsafe(ctx.progress(pct, "diarizing"), loop)
 
+    fn = module.assign_speakers
+    unavailable = getattr(module, "DiarizationUnavailable", ())
     args = (path, t, job.min_speakers, job.max_speakers, ctx.cancel_flag, progress)
-    if inspect.iscoroutinefunction(fn):
-        result: Transcript = await fn(*args)
-    else:
-        result = await ctx.run_blocking(fn, *args)
+    try:
+        if inspect.iscoroutinefunction(fn):
+            result: Transcript = await fn(*args)
+        else:
+            result = await ctx.run_blocking(fn, *args)
+    except unavailable as e:
+        log.warning("diarization_skipped", reason=str(e))
+        return t
     return result
 
 
