@@ -161,7 +161,11 @@ async def handle(job: TranscribeJob, ctx: JobContext, settings: Settings) -> Tra
     elapsed = time.monotonic() - started
     rtf = elapsed / transcript.duration if transcript.duration > 0 else None
     transcript = transcript.model_copy(
-        update={"engine": engine.name, "model": model, "timings": {"transcribe_s": elapsed}}
+        update={
+            "engine": engine.name,
+            "model": model,
+            "timings": {**transcript.timings, "stage_s": round(elapsed, 3)},
+        }
     )
     key = meeting_key(job.job_id, "transcript.json")
     await ctx.store.put_bytes(key, transcript.model_dump_json().encode())
