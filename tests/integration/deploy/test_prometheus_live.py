@@ -13,10 +13,9 @@ import asyncio
 import json
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,15 @@ import httpx
 import pytest
 import yaml
 
+from tests.integration.deploy.harness import (
+    Services,
+    free_port,
+    gateway_cli,
+    service_env,
+    wait_until,
+)
 from tests.support.media import speak
-from tests.support.procs import ROOT, spawn, stop, wait_for_log
+from tests.support.procs import stop
 from tests.unit.deploy.promql_exprs import (
     DEPLOY,
     SERVICE_JOBS,
@@ -41,27 +47,15 @@ pytestmark = [
         reason="prometheus not installed (Debian package 'prometheus')",
     ),
 ]
-WORKERS = {"ingest": "INGEST_", "transcriber": "TRANSCRIBER_", "summarizer": "SUMMARIZER_"}
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
 class Observed:
-    """The running services, the Prometheus scraping them, and how to reach both."""
+    """The running services and the Prometheus scraping them."""
 
-    gateway: str
+    services: Services
     prometheus: str
-    key: str
-    logs: Path
     ports: dict[str, int]
-    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def query(self, promql: str) -> dict[str, Any]:
         r = httpx.get(f"{self.prometheus}/api/v1/query", params={"query": promql}, timeout=10)
@@ -69,47 +63,7 @@ class Observed:
         return body
 
     def tail(self) -> str:
-        return "\n".join(
-            f"--- {p.name}\n{p.read_text(errors='replace')[-2500:]}"
-            for p in sorted(self.logs.glob("*.log"))
-        )
-
-
-def _env(dsn: str, namespace: str, blob_root: Path, ports: dict[str, int]) -> dict[str, str]:
-    env = {
-        "GATEWAY_DATABASE_URL": dsn,
-        "GATEWAY_HOST": "127.0.0.1",
-        "GATEWAY_PORT": str(ports["gateway"]),
-        "GATEWAY_MIGRATE_ON_START": "false",
-        "GATEWAY_DISPATCH_INTERVAL_S": "0.5",
-        "INGEST_ENGINE": "noop",
-        "TRANSCRIBER_ENGINE": "noop",
-        "SUMMARIZER_ENGINE": "noop",
-    }
-    for svc, prefix in {"gateway": "GATEWAY_", **WORKERS}.items():
-        env[prefix + "NAMESPACE"] = namespace
-        env[prefix + "BLOB_ROOT"] = str(blob_root)
-        env[prefix + "LOG_JSON"] = "true"
-        env[prefix + "SHUTDOWN_GRACE"] = "5"
-        if svc != "gateway":
-            env[prefix + "METRICS_HOST"] = "127.0.0.1"
-            env[prefix + "METRICS_PORT"] = str(ports[svc])
-    return env
-
-
-def _gateway_cli(env: dict[str, str], *args: str) -> str:
-    import os
-
-    done = subprocess.run(
-        [sys.executable, "-m", "gateway", *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, f"gateway {args} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout.strip().splitlines()[-1]
+        return self.services.tail()
 
 
 def prometheus_config(ports: dict[str, int], interval: str = "1s") -> dict[str, Any]:
@@ -129,26 +83,11 @@ def prometheus_config(ports: dict[str, int], interval: str = "1s") -> dict[str, 
     return conf
 
 
-def _wait(what: str, check: Callable[[], bool], timeout: float, tail: Callable[[], str]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"{what} within {timeout}s\n{tail()}")
-
-
-def _start(obs: Observed, env: dict[str, str], tmp: Path) -> None:
-    for module in ("gateway", *WORKERS):
-        obs.procs[module] = spawn(module, env, log=obs.logs / f"{module}.log")
-    # Prometheus starts while the services boot; its first scrapes simply fail.
+def _start_prometheus(obs: Observed, tmp: Path) -> subprocess.Popen[bytes]:
     conf = tmp / "prometheus.yml"
     conf.write_text(yaml.safe_dump(prometheus_config(obs.ports)))
-    with open(obs.logs / "prometheus.log", "ab") as out:
-        obs.procs["prometheus"] = subprocess.Popen(
+    with open(obs.services.logs / "prometheus.log", "ab") as out:
+        return subprocess.Popen(
             [
                 "prometheus",
                 f"--config.file={conf}",
@@ -159,14 +98,18 @@ def _start(obs: Observed, env: dict[str, str], tmp: Path) -> None:
             stderr=subprocess.STDOUT,
         )
 
-    for module in WORKERS:
-        wait_for_log(obs.logs / f"{module}.log", "worker_consuming", timeout=120)
+
+def _start(obs: Observed, env: dict[str, str], tmp: Path) -> None:
+    obs.services.start(env)
+    # Prometheus starts while the services boot; its first scrapes simply fail.
+    obs.services.procs["prometheus"] = _start_prometheus(obs, tmp)
+    obs.services.wait_consuming()
 
     def all_up() -> bool:
         result = obs.query("up")["data"]["result"]
         return len(result) == 4 and all(r["value"][1] == "1" for r in result)
 
-    _wait("all four services scraped and up", all_up, 60, obs.tail)
+    wait_until("all four services scraped and up", all_up, 60, obs.tail)
 
 
 @pytest.fixture
@@ -176,48 +119,24 @@ async def observed(
     blob_root: Path,
     tmp_path: Path,
 ) -> AsyncIterator[Observed]:
-    ports = {name: _free_port() for name in (*SERVICE_JOBS, "prometheus")}
-    env = _env(await fresh_db(), namespace, blob_root, ports)
-    await asyncio.to_thread(_gateway_cli, env, "migrate")
-    key = await asyncio.to_thread(_gateway_cli, env, "keys", "create", "--tenant", "ops")
+    ports = {name: free_port() for name in (*SERVICE_JOBS, "prometheus")}
+    env = service_env(await fresh_db(), namespace, blob_root, ports)
+    await asyncio.to_thread(gateway_cli, env, "migrate")
+    key = await asyncio.to_thread(gateway_cli, env, "keys", "create", "--tenant", "ops")
     logs = tmp_path / "logs"
     logs.mkdir()
-    obs = Observed(
-        f"http://127.0.0.1:{ports['gateway']}",
-        f"http://127.0.0.1:{ports['prometheus']}",
-        key,
-        logs,
-        ports,
-    )
+    services = Services(f"http://127.0.0.1:{ports['gateway']}", key, logs)
+    obs = Observed(services, f"http://127.0.0.1:{ports['prometheus']}", ports)
     try:
         await asyncio.to_thread(_start, obs, env, tmp_path)
         yield obs
     finally:
-        for proc in obs.procs.values():
-            await asyncio.to_thread(stop, proc, 15)
+        await asyncio.to_thread(services.stop_all)
 
 
 def _push_one_meeting(obs: Observed, tmp: Path) -> None:
     audio = speak("We decided to ship the dashboard on Friday.", tmp / "meeting.wav")
-    headers = {"Authorization": f"Bearer {obs.key}"}
-    with open(audio, "rb") as fh:
-        r = httpx.post(
-            f"{obs.gateway}/v1/meetings",
-            headers=headers,
-            files={"file": ("meeting.wav", fh, "audio/wav")},
-            data={"title": "observability", "transcribe_engine": "noop"},
-            timeout=30,
-        )
-    assert r.status_code == 202, r.text
-    meeting = r.json()["id"]
-
-    def completed() -> bool:
-        got = httpx.get(f"{obs.gateway}/v1/meetings/{meeting}", headers=headers, timeout=10)
-        status = got.json()["status"]
-        assert status not in ("failed", "cancelled"), got.text
-        return status == "completed"
-
-    _wait("the meeting completed", completed, 90, obs.tail)
+    obs.services.push_meeting(audio)
 
     def scraped() -> bool:
         q = 'sum(minuta_meetings_finished_total{outcome="completed"})'
@@ -225,7 +144,7 @@ def _push_one_meeting(obs: Observed, tmp: Path) -> None:
         return bool(result) and float(result[0]["value"][1]) >= 1
 
     # Prometheus has scraped the finished meeting (and a few samples after it for rate()).
-    _wait("Prometheus saw the finished meeting", scraped, 30, obs.tail)
+    wait_until("Prometheus saw the finished meeting", scraped, 30, obs.tail)
     time.sleep(3)
 
 
@@ -275,13 +194,13 @@ async def test_dashboard_and_alerts_work_on_live_services(
 
 def _service_down_is_noticed(obs: Observed) -> None:
     (down,) = (e for e in rule_exprs() if e.where.endswith(": MinutaServiceDown"))
-    stop(obs.procs["summarizer"], 15)
+    stop(obs.services.procs["summarizer"], 15)
 
     def holds_for_summarizer() -> bool:
         result = obs.query(down.promql)["data"]["result"]
         return [r["metric"]["job"] for r in result] == ["summarizer"]
 
-    _wait(
+    wait_until(
         "MinutaServiceDown's condition held for the stopped summarizer",
         holds_for_summarizer,
         30,
