@@ -315,7 +315,9 @@ def up(
             Exit.USAGE,
             f"unknown service {', '.join(unknown)}; choose from {', '.join(stack.SERVICES)}",
         )
-    env = stack.stack_env(dict(os.environ), blob_root, namespace, amqp_url)
+    env = stack.stack_env(
+        dict(os.environ), blob_root, namespace, amqp_url, interactive=err.is_terminal
+    )
     if not no_migrate and "gateway" in names:
         stack.migrate(env, err)
     raise typer.Exit(stack.run_stack(names, env, err, grace))

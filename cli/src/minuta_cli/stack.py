@@ -34,6 +34,7 @@ def stack_env(
     blob_root: Path | None = None,
     namespace: str | None = None,
     amqp_url: str | None = None,
+    interactive: bool = False,
 ) -> dict[str, str]:
     """The environment for every service: shared settings copied to each service's prefix.
 
@@ -41,6 +42,11 @@ def stack_env(
     the same everywhere (the blob root, the namespace, the broker) is set under all four.
     """
     env = dict(base)
+    if interactive:
+        # Children write to a pipe, so they would log JSON; a person at a terminal reads
+        # the console format better (unless they asked for JSON).
+        for prefix in PREFIXES.values():
+            env.setdefault(prefix + "LOG_JSON", "false")
     shared = {"BLOB_ROOT": str(blob_root) if blob_root else None, "NAMESPACE": namespace,
               "AMQP_URL": amqp_url}  # fmt: skip
     for key, value in shared.items():
@@ -70,9 +76,11 @@ class Stack:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self.width = 0
 
     def start(self, services: Sequence[str], env: dict[str, str]) -> None:
         """Spawn ``python -m <service>`` for each one, output piped to the multiplexer."""
+        self.width = max(len(name) for name in services)
         for name in services:
             proc = subprocess.Popen(
                 [sys.executable, "-m", name],
@@ -88,9 +96,8 @@ class Stack:
             self._threads.append(thread)
 
     def _pump(self, name: str, stream: IO[bytes]) -> None:
-        width = max(len(s) for s in self.procs) if self.procs else len(name)
         for raw in iter(stream.readline, b""):
-            line = Text(f"{name:<{width}} | ", style=COLOURS.get(name, "white"))
+            line = Text(f"{name:<{self.width}} | ", style=COLOURS.get(name, "white"))
             line.append(raw.decode(errors="replace").rstrip())
             with self._lock:
                 self.console.print(line, soft_wrap=True, highlight=False)
