@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shlex
 import shutil
 import subprocess
 from collections.abc import Awaitable, Callable
@@ -26,27 +25,32 @@ pytestmark = pytest.mark.skipif(shutil.which("uv") is None, reason="uv not on PA
 SERVICES = ("gateway", "ingest", "transcriber", "summarizer")
 
 
-def _final_sync(svc: str) -> list[str]:
+def _sync_steps(svc: str) -> list[str]:
+    """The Dockerfile's last service ``uv sync`` and its S3-extra step, as shell commands."""
     runs = [
         " ".join(c.value)
         for c in dockerfile.parse_file(str(REPO / "services" / svc / "Dockerfile"))
         if c.cmd == "RUN" and "uv sync" in " ".join(c.value)
     ]
-    return shlex.split(runs[-1].split("uv sync", 1)[1])
+    service = [r for r in runs if f"--package minuta-{svc}" in r]
+    s3 = [r for r in runs if "--extra s3" in r]
+    assert len(s3) == 1, "the Dockerfile adds shared's s3 extra once"
+    return [service[-1], s3[0]]
 
 
 def _build_venv(svc: str, venv: Path) -> dict[str, str]:
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv), "UV_PYTHON_DOWNLOADS": "never"}
     env.pop("VIRTUAL_ENV", None)
-    sync = subprocess.run(
-        ["uv", "sync", "--offline", "--quiet", *_final_sync(svc)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert sync.returncode == 0, sync.stderr
+    for step in _sync_steps(svc):
+        done = subprocess.run(
+            ["sh", "-c", step],
+            cwd=REPO,
+            env={**env, "WITH_S3": "1", "UV_OFFLINE": "1"},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, f"{step}\n{done.stderr}"
     return env
 
 
@@ -69,6 +73,13 @@ def test_image_environment_runs_the_service(svc: str, tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert str(venv) in run.stdout, "the package must be installed (non-editable) in the venv"
+    s3 = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import aiobotocore.session"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert s3.returncode == 0, f"the image cannot use BLOB_BACKEND=s3: {s3.stderr}"
     dev_only = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import pytest"], capture_output=True, timeout=60
     )

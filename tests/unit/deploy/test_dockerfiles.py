@@ -81,8 +81,12 @@ def test_builds_its_own_package_from_the_lock_and_runs_it(svc: str) -> None:
     name = tomllib.loads((REPO / "services" / svc / "pyproject.toml").read_text())["project"][
         "name"
     ]
-    syncs = [" ".join(c.value) for c in cmds if c.cmd == "RUN" and "uv sync" in " ".join(c.value)]
+    runs = [" ".join(c.value) for c in cmds if c.cmd == "RUN"]
+    syncs = [r for r in runs if "uv sync" in r and f"--package {name}" in r]
     assert len(syncs) == 2
+    (s3,) = [r for r in runs if "--extra s3" in r]
+    for flag in ("--frozen", "--package minuta-shared", "--inexact"):
+        assert flag in s3
     for sync in syncs:
         for flag in ("--frozen", "--no-dev", f"--package {name}"):
             assert flag in sync
