@@ -25,6 +25,12 @@ _OVERRIDES: dict[str, dict[str, str]] = {
         "id": "m.did",
         "meeting_id": "m.mid",
         "created_at": "t.created_at + m.i * interval '1 microsecond'",
+        # The template may already be dispatched (the dispatcher's slack): copies wait.
+        "state": "'pending'",
+        "dispatched_at": "NULL",
+        "started_at": "NULL",
+        "heartbeat_at": "NULL",
+        "finished_at": "NULL",
     },
     "events": {
         "id": "DEFAULT",

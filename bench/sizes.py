@@ -14,7 +14,7 @@ class Size:
     idle_runs: int = 50
     # 2: backlog scale
     backlogs: tuple[int, ...] = (1_000, 10_000, 100_000)
-    backlog_finals: int = 2000
+    backlog_finals: int = 300
     backlog_submissions: int = 1000
     reads: int = 500
     queue_reads: int = 200
@@ -25,6 +25,7 @@ class Size:
     fanout_rate: float = 2.0  # meetings submitted per second while subscribers listen
     fanout_clients: int = 2  # subscriber processes
     stalled: int = 2
+    stall_meetings: int = 60
     # 5: real audio (seconds of speech; whisper models)
     rtf_seconds: float = 60.0
     models: tuple[str, ...] = ("tiny.en", "base")
@@ -40,12 +41,12 @@ class Size:
 FULL = Size("full")
 TINY = Size(
     "tiny",
-    meetings=20,
+    meetings=10,
     concurrency=4,
     idle_runs=3,
-    backlogs=(50, 200),
-    backlog_finals=20,
-    backlog_submissions=20,
+    backlogs=(20, 60),
+    backlog_finals=10,
+    backlog_submissions=10,
     reads=20,
     queue_reads=10,
     meeting_feeds=10,
@@ -54,6 +55,7 @@ TINY = Size(
     fanout_rate=5.0,
     fanout_clients=1,
     stalled=1,
+    stall_meetings=10,
     rtf_seconds=4.0,
     models=("tiny.en",),
     long_seconds=8.0,
