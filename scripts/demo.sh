@@ -67,7 +67,7 @@ MINUTA_API_KEY=$(cat "$VAR/demo.key")
 
 say "submitting samples/meeting.flac; live progress follows, then the minutes"
 .venv/bin/minuta submit samples/meeting.flac --title "Launch planning (sample meeting)" --follow
-id=$(.venv/bin/minuta list | head -n 1 | cut -d' ' -f1)
+id=$(.venv/bin/minuta list --limit 1 --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["items"][0]["id"])')
 say "transcript of $id"
 .venv/bin/minuta transcript "$id" --format txt
 say "web UI: $MINUTA_URL/  (sign in with the API key in $VAR/demo.key)"
