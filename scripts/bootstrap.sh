@@ -17,6 +17,11 @@ fi
 if [ "${MINUTA_WITH_PROMETHEUS:-1}" = 1 ]; then
   command -v promtool >/dev/null || need_apt+=(prometheus)
 fi
+# Compose files are validated with `docker compose config`; Debian's docker CLI has no compose
+# plugin, so the tests use the standalone docker-compose (no engine is needed to parse).
+if ! docker compose version >/dev/null 2>&1; then
+  command -v docker-compose >/dev/null || need_apt+=(docker-compose)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing system packages: ${need_apt[*]}"
   $SUDO apt-get update -qq

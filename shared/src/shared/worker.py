@@ -63,7 +63,8 @@ from shared.messages import (
     decode,
 )
 from shared.settings import CommonSettings
-from shared.storage import BlobStore, LocalBlobStore
+from shared.storage import BlobStore
+from shared.storage_s3 import make_blob_store
 
 T = TypeVar("T")
 E = TypeVar("E", bound=StageEvent)
@@ -147,7 +148,7 @@ class Worker:
     store: BlobStore = field(init=False)
 
     def __post_init__(self) -> None:
-        self.store = LocalBlobStore(self.settings.blob_root)
+        self.store = make_blob_store(self.settings)
         self.names = Names(self.settings.namespace)
         self.stopping = asyncio.Event()
         self.idle = asyncio.Event()
@@ -366,6 +367,9 @@ class Worker:
             task.cancel()
         if self._conn is not None:
             await self._conn.close()
+        close = getattr(self.store, "close", None)
+        if close is not None:
+            await close()
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
