@@ -142,7 +142,7 @@ def _ws(url: str, path: str, ticket: str, after: int | None = None) -> str:
 async def test_feeds_refuse_or_filter_another_tenant(
     sec_stack: Stack, gw_url: str, tmp_path: Path
 ) -> None:
-    owner_key, ids = await _setup_owner(sec_stack, gw_url, tmp_path)
+    _owner_key, ids = await _setup_owner(sec_stack, gw_url, tmp_path)
     other = await sec_stack.key(f"other-{uuid.uuid4().hex[:6]}")
     meeting_path = f"/v1/meetings/{ids['meeting_id']}/events"
     refused = await _refusal(_ws(gw_url, meeting_path, await _ticket(gw_url, other), 0))
