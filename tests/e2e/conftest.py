@@ -118,10 +118,13 @@ def _wait_ready(url: str, timeout: float = 60) -> None:
     raise AssertionError(f"the stack was not ready within {timeout}s: {last}")
 
 
-def _start(stack: Stack) -> None:
+def _spawn_all(stack: Stack) -> None:
     for module in ("gateway", *SERVICES):
         log = stack.logs / f"{module}.log"
         stack.procs[module] = spawn(module, stack.env, log=log)
+
+
+def _wait_all(stack: Stack) -> None:
     for module in SERVICES:
         wait_for_log(stack.logs / f"{module}.log", "worker_consuming", timeout=120)
     _wait_ready(stack.url)
@@ -140,15 +143,17 @@ async def stack(
     port = free_port()
     env = _stack_env(dsn, namespace, blob_root, port)
     await asyncio.to_thread(_gateway_cli, env, "migrate")
-    key = await asyncio.to_thread(_gateway_cli, env, "keys", "create", "--tenant", "e2e")
-    admin_key = await asyncio.to_thread(
-        _gateway_cli, env, "keys", "create", "--tenant", "ops", "--admin"
-    )
     logs = tmp_path / "logs"
     logs.mkdir()
-    s = Stack(f"http://127.0.0.1:{port}", key, admin_key, env, logs)
+    s = Stack(f"http://127.0.0.1:{port}", "", "", env, logs)
     try:
-        await asyncio.to_thread(_start, s)
+        _spawn_all(s)
+        # Keys are made while the services start (the slow part is loading them).
+        s.key, s.admin_key = await asyncio.gather(
+            asyncio.to_thread(_gateway_cli, env, "keys", "create", "--tenant", "e2e"),
+            asyncio.to_thread(_gateway_cli, env, "keys", "create", "--tenant", "ops", "--admin"),
+        )
+        await asyncio.to_thread(_wait_all, s)
         yield s
     finally:
         for proc in s.procs.values():  # all at once: each stops in parallel

@@ -120,6 +120,12 @@ async def test_upload_follow_transcript_citation_download(
     text = srt.read_text()
     assert re.search(r"^1\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\n", text, re.MULTILINE)
     assert "budget" in text.lower()
+    # Summarize again with another template: the minutes are replaced when ready.
+    await page.get_by_label("Minutes template").select_option("standup")
+    await page.get_by_role("button", name="Summarize again").click()
+    await expect(page.locator("#minutes")).to_contain_text("template standup", timeout=60_000)
+    await expect(page.locator("#status")).to_have_text("Completed")
+
     # The sign-in probes the admin API to show the Admin link: a 403 there is expected.
     assert [e for e in console_errors if "status of 403" not in e] == [], console_errors
 

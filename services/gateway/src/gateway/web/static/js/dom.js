@@ -1,4 +1,4 @@
-// Tiny DOM helpers: build elements without innerHTML (user text is never parsed as HTML).
+// Tiny DOM helpers: elements are built node by node, so user text is never parsed as HTML.
 
 /**
  * h("button", {class: "x", onclick: fn, "aria-label": "…"}, "text", child…)
