@@ -76,6 +76,13 @@ def test_submit_follow_then_exports_and_exit_codes(stack: Stack, meeting_audio: 
     assert "Traceback" not in missing.stderr
     assert minuta(stack, "transcript", "not-a-meeting", "--format", "srt").returncode in (2, 3)
 
+    not_audio = meeting_audio.with_name("notes.wav")
+    not_audio.write_bytes(b"these are meeting notes, not a recording\n" * 50)
+    failed = minuta(stack, "submit", str(not_audio), "--follow", timeout=120)
+    assert failed.returncode == 1, failed.stderr
+    assert "failed" in failed.stderr
+    assert failed.stdout.strip() == ""  # no minutes for a meeting that failed
+
     wrong_key = minuta(stack, "list", key="mk_deadbeef_nope")
     assert wrong_key.returncode == 4
     assert "API key" in wrong_key.stderr

@@ -106,7 +106,9 @@ async def test_upload_follow_transcript_citation_download(
     target = max(stamps)
     assert target > 0, f"some citation should point past the start: {stamps}"
     citation = citations.nth(stamps.index(target))
-    await citation.click()
+    # By keyboard, as a screen-reader or keyboard user would.
+    await citation.focus()
+    await page.keyboard.press("Enter")
     # The player jumps to the cited moment (and plays on from there).
     await page.wait_for_function(
         f"Math.abs(document.querySelector('#player').currentTime - {target}) < 1.0"
@@ -141,6 +143,13 @@ async def test_phone_layout_and_admin_page(stack: Stack, browser: Browser, artif
         await expect(page.get_by_role("alert").first).to_contain_text("refused")
 
         await sign_in(page, stack, stack.admin_key)
+        # A file dropped on the drop zone is taken for upload.
+        await page.locator("#dropzone").evaluate("""zone => {
+            const data = new DataTransfer();
+            data.items.add(new File(["RIFF"], "dropped-standup.wav", {type: "audio/wav"}));
+            zone.dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true}));
+        }""")
+        await expect(page.locator("#chosen")).to_contain_text("dropped-standup.wav")
         # Nothing wider than the phone's screen: no sideways scrolling.
         assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         await page.get_by_role("link", name="Admin").click()
