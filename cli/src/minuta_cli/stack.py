@@ -136,6 +136,8 @@ def run_stack(services: Sequence[str], env: dict[str, str], console: Console, gr
     """Run until Ctrl-C/SIGTERM (exit 0) or until a child dies (exit 5, all others stopped)."""
     stack = Stack(console, grace)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # Explicitly: a shell that starts a background job may have set SIGINT to "ignore".
+    signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         stack.start(services, env)
         name, code = stack.wait_any()
