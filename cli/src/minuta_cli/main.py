@@ -53,9 +53,9 @@ class MinutesFormat(StrEnum):
 
 UrlOpt = Annotated[
     str | None,
-    typer.Option("--url", help="Gateway URL [env MINUTA_URL, default http://127.0.0.1:8000]"),
+    typer.Option("--url", help="Gateway URL (env MINUTA_URL; default http://127.0.0.1:8000)."),
 ]
-KeyOpt = Annotated[str | None, typer.Option("--api-key", help="API key [env MINUTA_API_KEY]")]
+KeyOpt = Annotated[str | None, typer.Option("--api-key", help="API key (env MINUTA_API_KEY).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the raw JSON answer.")]
 
 
@@ -117,7 +117,9 @@ def _submit_source(api: Api, source: str, fields: dict[str, str]) -> dict[str, A
 @app.command()
 def submit(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="An audio/video file, or an http(s) URL.")],
+    source: Annotated[
+        str, typer.Argument(metavar="FILE|URL", help="An audio/video file, or an http(s) URL.")
+    ],
     follow_: Annotated[
         bool, typer.Option("--follow", "-f", help="Show live progress, then print the minutes.")
     ] = False,
