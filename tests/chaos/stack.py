@@ -84,6 +84,8 @@ class Stack:
     db_name: str = field(default_factory=lambda: f"minuta_stack_{uuid.uuid4().hex[:10]}")
     namespace: str = field(default_factory=lambda: f"s{uuid.uuid4().hex[:10]}")
     procs: list[Proc] = field(default_factory=list)
+    #: Every API key made by ``key`` (the secrets test checks none of them is ever logged).
+    keys: list[str] = field(default_factory=list)
     #: Where the services reach PostgreSQL (a proxy may sit in between); tests use ``dsn``.
     service_dsn: str | None = None
 
@@ -131,6 +133,7 @@ class Stack:
             key, _ = await create_key(conn, tenant, admin)
         finally:
             await conn.close()
+        self.keys.append(key)
         return key
 
     def spawn(self, module: str, extra: dict[str, str] | None = None) -> Proc:
