@@ -2,9 +2,10 @@
 
 import { ApiError, Feed, getJSON, request, upload } from "./api.js";
 import { announce, append, h, showError } from "./dom.js";
-import { badgeClass, bytes, FINAL, statusLabel, when } from "./format.js";
+import { badgeClass, bytes, clock, FINAL, statusLabel, when } from "./format.js";
 
 const PAGE = 50;
+const HINT = "Audio or video: mp3, m4a, wav, flac, ogg, webm, mp4…";
 
 export function renderList(main) {
   document.title = "Meetings · Minuta";
@@ -20,7 +21,7 @@ export function renderList(main) {
     return h("li", { "data-meeting-id": m.id },
       h("a", { href: `/ui/meetings/${encodeURIComponent(m.id)}`, "data-link": true, class: "title" }, title),
       badge,
-      h("span", { class: "meta" }, when(m.created_at), m.duration_seconds ? ` · ${Math.round(m.duration_seconds / 60)} min audio` : ""));
+      h("span", { class: "meta" }, when(m.created_at), m.duration_seconds ? ` · ${clock(m.duration_seconds)} of audio` : ""));
   }
 
   function put(m, announceChange = false) {
@@ -87,7 +88,7 @@ function uploadForm(onAccepted) {
   const zone = h("div", { class: "dropzone", id: "dropzone" },
     h("p", {}, "Drop a recording here, or ", h("label", { for: "file", class: "pick" }, "choose a file")),
     file,
-    h("p", { class: "hint", id: "chosen" }, "Audio or video: mp3, m4a, wav, flac, ogg, webm, mp4…"));
+    h("p", { class: "hint", id: "chosen", "aria-live": "polite" }, HINT));
   const url = h("input", { type: "url", id: "source-url", name: "source_url", placeholder: "https://…/recording.mp3", inputmode: "url" });
   const title = h("input", { type: "text", id: "title", name: "title", maxlength: "500" });
   const language = h("select", { id: "language", name: "language" },
@@ -102,7 +103,7 @@ function uploadForm(onAccepted) {
 
   function choose(f) {
     chosen = f;
-    zone.querySelector("#chosen").textContent = f ? `${f.name} (${bytes(f.size)})` : "";
+    zone.querySelector("#chosen").textContent = f ? `Chosen: ${f.name} (${bytes(f.size)})` : HINT;
   }
   file.addEventListener("change", () => choose(file.files[0] || null));
   zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
