@@ -36,18 +36,23 @@ log = structlog.get_logger("gateway.app")
 class _Tasks:
     def __init__(self) -> None:
         self.tasks: list[asyncio.Task[Any]] = []
+        self.names: dict[asyncio.Task[Any], str] = {}
 
     def spawn(self, coro: Awaitable[Any], name: str) -> None:
         task = asyncio.ensure_future(coro)
         task.add_done_callback(lambda t: _report(name, t))
+        self.names[task] = name
         self.tasks.append(task)
 
-    async def cancel_all(self) -> None:
+    async def cancel_all(self, grace_s: float = 5.0) -> None:
+        """Cancel every loop; a loop stuck in cleanup is logged, not waited for forever."""
         for task in reversed(self.tasks):
             task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if not self.tasks:
+            return
+        _, stuck = await asyncio.wait(self.tasks, timeout=grace_s)
+        for task in stuck:
+            log.warning("background_task_stuck_at_shutdown", task=self.names[task])
 
 
 def _report(name: str, task: asyncio.Task[Any]) -> None:
@@ -95,8 +100,10 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await tasks.cancel_all()
-            await broker.close()
-            await pool.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(broker.close(), 5)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(pool.close(), 5)
             log.info("gateway_stopped")
 
     app = FastAPI(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import structlog
@@ -10,6 +11,9 @@ from alembic import command
 from alembic.config import Config
 
 log = structlog.get_logger("gateway.migrate")
+# Alembic's ``context`` is process-global: one migration at a time per process. Processes
+# (several gateways starting together) are serialised by the advisory lock in env.py.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def _config(dsn: str) -> Config:
@@ -21,7 +25,8 @@ def _config(dsn: str) -> Config:
 
 def migrate_sync(dsn: str) -> None:
     """Upgrade the database to the newest revision (blocking; runs its own event loop)."""
-    command.upgrade(_config(dsn), "head")
+    with _ONE_AT_A_TIME:
+        command.upgrade(_config(dsn), "head")
 
 
 async def migrate(dsn: str) -> None:

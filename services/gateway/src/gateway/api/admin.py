@@ -28,7 +28,7 @@ async def set_priority(
     """Higher goes first; waiting dispatches are re-ordered at once."""
     m = await deps.orch.set_priority(meeting_id, body.priority)
     async with deps.pool.acquire() as conn:
-        snap = await queue_snapshot(deps, conn)
+        snap = await queue_snapshot(deps, conn, [m])
     return meeting_view(m, snap)
 
 

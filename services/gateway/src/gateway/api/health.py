@@ -8,11 +8,11 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from gateway.api.views import queue_snapshot
 from gateway.deps import AppDeps, Caller, Deps
 from gateway.orchestrator.queue import rtf_of
 from gateway.orchestrator.state import ORDER
 from gateway.repository import dispatches
+from gateway.repository import stats as rtf_stats
 
 router = APIRouter(tags=["operations"])
 
@@ -59,7 +59,7 @@ async def queue(*, who: Caller, deps: AppDeps) -> dict[str, Any]:
     """Per stage: backlog, in flight, consumers, audio seconds ahead, estimated wait."""
     async with deps.pool.acquire() as conn:
         stats = {r["stage"]: r for r in await dispatches.stage_stats(conn)}
-        snap = await queue_snapshot(deps, conn)
+        measured = await rtf_stats.all_rtf(conn)
     stages = []
     for stage in ORDER:
         st = stats.get(stage.value, {})
@@ -68,7 +68,7 @@ async def queue(*, who: Caller, deps: AppDeps) -> dict[str, Any]:
             float(st.get("backlog_audio_s", 0.0))
             + int(st.get("backlog_unknown", 0)) * deps.settings.default_audio_seconds
         )
-        work = audio * rtf_of(stage.value, None, snap.measured)
+        work = audio * rtf_of(stage.value, None, measured)
         stages.append(
             {
                 "stage": stage.value,

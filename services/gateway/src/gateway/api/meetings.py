@@ -55,7 +55,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 async def _view(deps: Deps, m: dict[str, Any], *, timings: bool = False) -> dict[str, Any]:
     async with deps.pool.acquire() as conn:
-        snap = await queue_snapshot(deps, conn)
+        snap = await queue_snapshot(deps, conn, [m])
         rows = await dispatches.for_meeting(conn, m["id"]) if timings else None
     return meeting_view(m, snap, rows)
 
@@ -167,7 +167,7 @@ async def list_meetings(
         found = await meetings.list_for_tenant(
             conn, who.tenant_id, status=status, limit=limit + 1, before=before
         )
-        snap = await queue_snapshot(deps, conn)
+        snap = await queue_snapshot(deps, conn, found[:limit])
     page = found[:limit]
     return {
         "items": [meeting_view(m, snap) for m in page],

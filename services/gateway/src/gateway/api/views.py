@@ -14,11 +14,25 @@ from gateway.orchestrator.state import FINAL, overall_progress
 from gateway.repository import dispatches, stats
 
 
-async def queue_snapshot(deps: Deps, conn: Conn) -> QueueSnapshot:
-    """The current backlog order and work ahead, for positions and ETAs."""
+async def queue_snapshot(
+    deps: Deps, conn: Conn, meetings: list[dict[str, Any]] | None = None
+) -> QueueSnapshot:
+    """The backlog order and work ahead, for positions and ETAs.
+
+    With ``meetings``, only the stages those meetings wait in are simulated (a large
+    backlog then costs only the reads that matter).
+    """
+    stages: set[str | None] = {None}
+    if meetings is not None:
+        stages = {m["stage"] for m in meetings if m["status"] not in FINAL and m["stage"]}
+    pending: list[dict[str, Any]] = []
+    inflight: list[dict[str, Any]] = []
+    for stage in stages:
+        pending += await dispatches.pending(conn, stage)
+        inflight += await dispatches.inflight(conn, stage)
     return snapshot(
-        await dispatches.pending(conn),
-        await dispatches.inflight(conn),
+        pending,
+        inflight,
         deps.dispatcher.consumers,
         await stats.all_rtf(conn),
         deps.settings.default_audio_seconds,

@@ -21,11 +21,14 @@ _UPDATABLE = (
 
 # The dispatch order: priority, then the tenant with the fewest jobs in flight on this
 # stage, then age. Queue positions are computed from the same order (orchestrator.queue).
-_FAIR_ORDER = """
-    d.priority DESC,
-    (SELECT count(*) FROM dispatches x
-      WHERE x.stage = d.stage AND x.state = 'dispatched' AND x.tenant_id = d.tenant_id) ASC,
-    d.created_at ASC, d.id ASC
+_CLAIM = """
+SELECT d.id FROM dispatches d
+LEFT JOIN (SELECT tenant_id, count(*) AS n FROM dispatches
+           WHERE stage = $1 AND state = 'dispatched' GROUP BY tenant_id) f
+       ON f.tenant_id = d.tenant_id
+WHERE d.stage = $1 AND d.state = 'pending' AND d.not_before <= now()
+ORDER BY d.priority DESC, COALESCE(f.n, 0) ASC, d.created_at ASC, d.id ASC
+LIMIT 1 FOR UPDATE OF d SKIP LOCKED
 """
 
 
@@ -107,13 +110,7 @@ async def try_stage_lock(conn: Conn, stage: str) -> bool:
 
 async def claim_next(conn: Conn, stage: str) -> dict[str, Any] | None:
     """Take the next due pending dispatch of a stage and mark it dispatched."""
-    rec = await conn.fetchrow(
-        f"""SELECT d.id FROM dispatches d
-            WHERE d.stage = $1 AND d.state = 'pending' AND d.not_before <= now()
-            ORDER BY {_FAIR_ORDER}
-            LIMIT 1 FOR UPDATE SKIP LOCKED""",  # noqa: S608
-        stage,
-    )
+    rec = await conn.fetchrow(_CLAIM, stage)
     if rec is None:
         return None
     return row(
