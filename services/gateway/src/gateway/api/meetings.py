@@ -55,6 +55,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 async def _view(deps: Deps, m: dict[str, Any], *, timings: bool = False) -> dict[str, Any]:
     async with deps.pool.acquire() as conn:
+        m = await meetings.get(conn, m["id"]) or m  # fresh: events may have moved it on
         snap = await queue_snapshot(deps, conn, [m])
         rows = await dispatches.for_meeting(conn, m["id"]) if timings else None
     return meeting_view(m, snap, rows)
@@ -117,7 +118,10 @@ async def submit(*, request: Request, who: Caller, deps: AppDeps) -> JSONRespons
         if winner is None:
             raise
         m = winner
-    return JSONResponse(await _view(deps, m), status_code=202)
+    view = await _view(deps, m)
+    if view["eta_seconds"] is not None:
+        await deps.orch.predict(m["id"], view["eta_seconds"])
+    return JSONResponse(view, status_code=202)
 
 
 def _validate(model: type[SubmitOptions], data: dict[str, Any]) -> Any:

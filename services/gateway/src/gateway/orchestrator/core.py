@@ -8,7 +8,7 @@ log (which NOTIFYs every gateway); broker messages are published only after comm
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -171,6 +171,13 @@ class Orchestrator:
         metrics.SUBMITTED.labels(m["source_kind"]).inc()
         log.info("meeting_submitted", meeting_id=str(m["id"]), source=m["source_kind"])
         return m
+
+    async def predict(self, meeting_id: UUID, eta_s: float) -> None:
+        """Remember the ETA promised at submission (its error is measured at completion)."""
+        async with self.pool.acquire() as conn:
+            await meetings.update(
+                conn, meeting_id, predicted_finish_at=datetime.now(UTC) + timedelta(seconds=eta_s)
+            )
 
     # ---- user actions -----------------------------------------------------------------------
 
