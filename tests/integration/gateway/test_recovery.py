@@ -3,12 +3,13 @@ gateway running without its broker."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 import pytest
-from shared.messages import JOB_ADAPTER, IngestCompleted, StageStarted
+from shared.messages import JOB_ADAPTER, IngestCompleted, StageHeartbeat, StageStarted
 
 from tests.integration.gateway.harness import FakeWorkers, Gateway, eventually
 from tests.integration.gateway.test_events import meeting, submit, wait_status
@@ -108,3 +109,22 @@ async def test_gateway_without_broker_accepts_and_serves(gateways: Any, keys: An
         assert q["degraded"] is True
         assert q["stages"][0]["consumers"] is None
         assert q["stages"][0]["backlog"] == 1
+
+
+async def test_heartbeats_keep_a_long_stage_alive(
+    gateways: Any, workers: FakeWorkers, keys: Any
+) -> None:
+    gateway: Gateway = await gateways(heartbeat_timeout_s=0.6, max_attempts=2)
+    async with gateway.client(await keys()) as client:
+        mid = (await submit(client))["id"]
+        job = await workers.take("ingest")
+        await workers.send(job, StageStarted)
+        for _ in range(10):  # 2 s of heartbeats, more than three timeouts long
+            await workers.send(job, StageHeartbeat)
+            await asyncio.sleep(0.2)
+        m = await meeting(client, mid)
+        assert m["status"] == "ingesting"
+        assert [s["state"] for s in m["stages"]] == ["dispatched"]
+        assert await workers.nothing_queued("ingest")
+        log = (await client.get(f"/v1/meetings/{mid}/events")).json()["items"]
+        assert "stage.heartbeat" not in {e["type"] for e in log}

@@ -66,6 +66,7 @@ async def apply_event(orch: Orchestrator, event: Event) -> str:
             m["current_dispatch_id"] != event.dispatch_id
             or d is None
             or d["state"] != "dispatched"
+            or d["stage"] != event.stage.value
             or m["status"] in FINAL
         ):
             return "stale"
