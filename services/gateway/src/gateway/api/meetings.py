@@ -61,7 +61,43 @@ async def _view(deps: Deps, m: dict[str, Any], *, timings: bool = False) -> dict
     return meeting_view(m, snap, rows)
 
 
-@router.post("", status_code=202, summary="Submit a recording (multipart upload or JSON URL)")
+_FORM_FIELDS = {
+    name: {"type": "string"}
+    for name in SubmitOptions.model_fields
+    if name not in ("min_speakers", "max_speakers", "priority")
+} | {name: {"type": "integer"} for name in ("min_speakers", "max_speakers", "priority")}
+_SUBMIT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}, **_FORM_FIELDS},
+                }
+            },
+            "application/json": {"schema": UrlSubmission.model_json_schema()},
+        },
+    },
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "Same key, same meeting on retries",
+        }
+    ],
+}
+
+
+@router.post(
+    "",
+    status_code=202,
+    summary="Submit a recording (multipart upload or JSON URL)",
+    openapi_extra=_SUBMIT_BODY,
+)
 async def submit(*, request: Request, who: Caller, deps: AppDeps) -> JSONResponse:
     """Accept a recording; it waits in the backlog until a worker can take it."""
     deps.limiter.check(who.key_id)
