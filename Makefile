@@ -25,3 +25,10 @@ bench:
 	scripts/bootstrap.sh
 	scripts/provision.sh
 	uv run python -m bench
+
+## Chaos run (docs/reliability.md): 1,000 meetings through 2 gateways and 2 of each worker
+## while processes are killed, RabbitMQ/PostgreSQL restart and proxies inject faults.
+chaos:
+	scripts/bootstrap.sh
+	scripts/provision.sh
+	uv run python scripts/chaos.py
