@@ -62,7 +62,7 @@ class Gateway:
     async def stop(self) -> None:
         self.server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(self.task, 15)
+            await asyncio.wait_for(self.task, 40)
 
 
 async def start_gateway(settings: Settings) -> Gateway:

@@ -6,17 +6,16 @@ import argparse
 import asyncio
 import sys
 
-import uvicorn
 from shared.logging import configure_logging
 
-from gateway.app import create_app
-from gateway.auth import create_key
-from gateway.db import connect
 from gateway.migrate import migrate_sync
 from gateway.settings import Settings
 
 
 async def _create_key(settings: Settings, tenant: str, admin: bool) -> str:
+    from gateway.auth import create_key
+    from gateway.db import connect
+
     conn = await connect(settings.database_url)
     try:
         async with conn.transaction():
@@ -49,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         key = asyncio.run(_create_key(settings, args.tenant, args.admin))
         print(key)
         return 0
+    # Imported here so `migrate` and `keys` start fast (they need no web stack).
+    import uvicorn
+
+    from gateway.app import create_app
+
     uvicorn.run(
         create_app(settings),
         host=settings.host,

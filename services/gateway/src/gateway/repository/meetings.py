@@ -105,5 +105,8 @@ async def update(
 
 
 async def delete(conn: Conn, meeting_id: UUID) -> None:
-    """Delete a meeting and (by cascade) its dispatches and events."""
+    """Delete a meeting, its dispatches and events (cascade), webhook deliveries and
+    dead letters (they may hold its source URL)."""
+    await conn.execute("DELETE FROM webhook_deliveries WHERE meeting_id = $1", meeting_id)
+    await conn.execute("DELETE FROM dead_letters WHERE meeting_id = $1", meeting_id)
     await conn.execute("DELETE FROM meetings WHERE id = $1", meeting_id)

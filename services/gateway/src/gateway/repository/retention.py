@@ -45,8 +45,15 @@ async def meetings_older_than(conn: Conn, days: float, limit: int) -> list[UUID]
 
 
 async def delete_meeting(conn: Conn, meeting_id: UUID) -> None:
-    """Delete a finished meeting (guarded: never one in progress)."""
-    await conn.execute(f"DELETE FROM meetings WHERE id = $1 AND {_FINISHED}", meeting_id)  # noqa: S608
+    """Delete a finished meeting and its side rows (guarded: never one in progress)."""
+    async with conn.transaction():
+        deleted = await conn.execute(
+            f"DELETE FROM meetings WHERE id = $1 AND {_FINISHED}",  # noqa: S608
+            meeting_id,
+        )
+        if deleted.endswith(" 1"):
+            await conn.execute("DELETE FROM webhook_deliveries WHERE meeting_id = $1", meeting_id)
+            await conn.execute("DELETE FROM dead_letters WHERE meeting_id = $1", meeting_id)
 
 
 async def purge_attempt_details(conn: Conn, days: float) -> int:
