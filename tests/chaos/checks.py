@@ -39,13 +39,13 @@ async def settle(run: Run, limit_s: float) -> float:
     return round(time.monotonic() - start, 1)
 
 
-async def collect(run: Run, feed: FeedClient) -> dict[str, Any]:
+async def collect(run: Run, feed: FeedClient, feed_upto: int) -> dict[str, Any]:
     conn = await asyncpg.connect(run.stack.dsn)
     try:
         f: dict[str, Any] = {}
         f |= await _states(conn, run)
         f |= await _event_logs(conn)
-        f |= await _feed(conn, feed)
+        f |= await _feed(conn, feed, feed_upto)
         f |= await _artifacts(conn, run)
         f |= await _poisons(conn, run)
     finally:
@@ -92,9 +92,11 @@ async def _event_logs(conn: asyncpg.Connection) -> dict[str, Any]:
     }
 
 
-async def _feed(conn: asyncpg.Connection, feed: FeedClient) -> dict[str, Any]:
+async def _feed(conn: asyncpg.Connection, feed: FeedClient, upto: int) -> dict[str, Any]:
     got = [int(m["tenant_seq"]) for m in feed.received]
-    rows = await conn.fetch("SELECT tenant_seq, event_id::text FROM events ORDER BY tenant_seq")
+    rows = await conn.fetch(
+        "SELECT tenant_seq, event_id::text FROM events WHERE tenant_seq <= $1 ORDER BY 1", upto
+    )
     expected = {r["tenant_seq"]: r["event_id"] for r in rows}
     received_ids = {int(m["tenant_seq"]): m["event_id"] for m in feed.received}
     missing = [s for s in expected if s not in received_ids]

@@ -36,10 +36,11 @@ async def kill_worker(run: Run, module: str) -> None:
 async def kill_gateway(run: Run, between_commit_and_publish: bool) -> None:
     """SIGKILL a gateway and start a replacement.
 
-    Between commit and publish: the gateways' broker proxy turns into a black hole first,
-    so every dispatch a gateway commits from then on has its publish held in the proxy
-    (the confirm never comes). The gateway is killed in that state and the held bytes are
-    dropped with the connections: those dispatches were committed and never published.
+    Between commit and publish: the gateways' broker proxy first holds every
+    ``basic.publish`` (and what follows it on that connection), so each dispatch a
+    gateway commits from then on waits in its publish for a confirm that cannot come.
+    The gateway is killed in that state and the held frames are dropped with the
+    connections: those dispatches were committed and never published.
     """
     procs = run.stack.running("gateway")
     if not procs:
@@ -48,12 +49,12 @@ async def kill_gateway(run: Run, between_commit_and_publish: bool) -> None:
     proxy = run.proxies["gw_amqp"]
     since = time.time()
     if between_commit_and_publish:
-        proxy.hold_upstream = True
+        proxy.hold_publishes = True
         await asyncio.sleep(3)  # dispatcher ticks commit and block on the publish
     await asyncio.to_thread(victim.kill)
     if between_commit_and_publish:
         proxy.reset()  # drop what the dead gateway had "sent"
-        proxy.hold_upstream = False
+        proxy.hold_publishes = False
     stranded = await _stranded(run, since) if between_commit_and_publish else None
     run.stack.spawn("gateway")
     run.note(
@@ -224,5 +225,6 @@ async def heal(run: Run) -> None:
     """Undo any proxy fault and make sure the broker is up (after a failure mid-run)."""
     for p in run.proxies.values():
         p.latency, p.blackhole, p.hold_upstream = 0.0, False, False
+        p.hold_publishes = False
     with contextlib.suppress(subprocess.SubprocessError, OSError):
         await asyncio.to_thread(_sh, "rabbitmqctl", "start_app")

@@ -8,6 +8,9 @@ of every async test and breaks the suite's pytest-asyncio fixtures (measured: Ke
 - ``latency``: seconds added before each chunk is forwarded (both directions);
 - ``reset()``: every open connection is closed with an RST (SO_LINGER 0);
 - ``hold_upstream``: only client-to-server bytes are held (publishes never confirm);
+- ``hold_publishes`` (AMQP only): from the first ``basic.publish`` frame a client sends,
+  everything it sends is held (RPCs before it pass), so a publisher stops right after
+  whatever it did before publishing — e.g. a database commit;
 - ``blackhole``: bytes are held, not forwarded, and connections stay open (half-open: the
   peers see a live TCP connection that never answers), until it is switched off.
 """
@@ -23,8 +26,10 @@ import struct
 class Proxy:
     """Listen on a local port and forward every connection to ``target``."""
 
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, amqp: bool = False) -> None:
         self.target = (target_host, target_port)
+        self.amqp = amqp
+        self.hold_publishes = False
         self.latency = 0.0
         self._open = asyncio.Event()
         self._open.set()
@@ -90,7 +95,11 @@ class Proxy:
         self.connections += 1
         self._writers |= {writer, up_w}
         pipes = [
-            asyncio.ensure_future(self._pipe(reader, up_w, self._up_open)),
+            asyncio.ensure_future(
+                self._amqp_pipe(reader, up_w)
+                if self.amqp
+                else self._pipe(reader, up_w, self._up_open)
+            ),
             asyncio.ensure_future(self._pipe(up_r, writer, None)),
         ]
         await asyncio.wait(pipes, return_when=asyncio.FIRST_COMPLETED)
@@ -115,3 +124,33 @@ class Proxy:
                     await asyncio.sleep(self.latency)
                 dst.write(data)
                 await dst.drain()
+
+    async def _amqp_pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        """Client to broker, frame by frame, so publishes can be held (see the module doc)."""
+        buf, held = b"", False
+        with contextlib.suppress(OSError, ConnectionError):
+            first = await src.readexactly(8)  # the protocol header
+            dst.write(first)
+            while True:
+                data = await src.read(65536)
+                if not data:
+                    return
+                buf += data
+                while len(buf) >= 7:
+                    total = 7 + int.from_bytes(buf[3:7], "big") + 1
+                    if len(buf) < total:
+                        break
+                    frame, buf = buf[:total], buf[total:]
+                    held = held or (self.hold_publishes and _is_publish(frame))
+                    if held:
+                        continue  # dropped with the connection; it never reaches the broker
+                    await self._up_open.wait()
+                    if self.latency:
+                        await asyncio.sleep(self.latency)
+                    dst.write(frame)
+                await dst.drain()
+
+
+def _is_publish(frame: bytes) -> bool:
+    """A method frame of class basic (60), method publish (40)."""
+    return frame[0] == 1 and frame[7:11] == b"\x00\x3c\x00\x28"

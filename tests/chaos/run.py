@@ -69,8 +69,9 @@ class Run:
 
 async def _start_stack(cfg: ChaosConfig) -> Run:
     proxies = {
-        name: await Proxy("127.0.0.1", port).start()
-        for name, port in [("gw_amqp", 5672), ("worker_amqp", 5672), ("pg", 5432)]
+        "gw_amqp": await Proxy("127.0.0.1", 5672, amqp=True).start(),
+        "worker_amqp": await Proxy("127.0.0.1", 5672).start(),
+        "pg": await Proxy("127.0.0.1", 5432).start(),
     }
     stack = Stack(cfg.workdir)
 
@@ -183,10 +184,14 @@ async def run_chaos(cfg: ChaosConfig) -> dict[str, Any]:
         await asyncio.gather(_submit_all(run, media), faults.inject(run))
         submitted_s = time.monotonic() - started
         settled_s = await checks.settle(run, cfg.settle_s)
-        await asyncio.sleep(2)  # the feed catches the last events
+        # The feed must have everything persisted up to now (later events are not judged).
+        upto = await count_rows(run.stack.dsn, "SELECT coalesce(max(tenant_seq), 0) FROM events")
+        deadline = time.monotonic() + 20
+        while feed.last < upto and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
         feed.stopping = True
         await asyncio.wait_for(feed_task, 10)
-        figures = await checks.collect(run, feed)
+        figures = await checks.collect(run, feed, upto)
         figures["timing"] = {"submit_and_faults_s": round(submitted_s, 1), "settle_s": settled_s}
         figures["config"] = {k: str(v) for k, v in asdict(cfg).items()}
         figures["actions"] = run.actions
