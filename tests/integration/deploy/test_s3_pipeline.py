@@ -8,7 +8,6 @@ gateway serves the artifacts back from the bucket.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -27,22 +26,7 @@ from tests.integration.deploy.harness import (
 )
 from tests.support.media import speak
 
-
-def _switched() -> bool:
-    import gateway.app
-    import shared.worker
-
-    return all("make_blob_store" in inspect.getsource(m) for m in (shared.worker, gateway.app))
-
-
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not _switched(),
-        reason="shared/worker.py and gateway/app.py still build LocalBlobStore directly; "
-        "they must call shared.storage_s3.make_blob_store(settings) for *_BLOB_BACKEND=s3",
-    ),
-]
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI
-from shared.storage import LocalBlobStore
+from shared.storage_s3 import make_blob_store
 
 from gateway import handlers, ws
 from gateway.api import admin, exports, health, meetings, webhooks
@@ -70,7 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
         pool = await create_pool(
             settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
-        store = LocalBlobStore(settings.blob_root)
+        store = make_blob_store(settings)
         broker = Broker(settings)
         orch = Orchestrator(pool, settings, store, broker)
         orch.record_hooks.append(enqueue_webhooks)
@@ -104,6 +104,9 @@ def create_app(settings: Settings) -> FastAPI:
                 await asyncio.wait_for(broker.close(), 5)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(pool.close(), 5)
+            close_store = getattr(store, "close", None)
+            if close_store is not None:
+                await close_store()
             log.info("gateway_stopped")
 
     app = FastAPI(
