@@ -3,6 +3,7 @@ machine with guarded updates, all in one transaction (the caller acks after comm
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,30 +49,55 @@ def event_data(event: StageEvent) -> dict[str, Any]:
 
 
 async def apply_event(orch: Orchestrator, event: Event) -> str:
-    """Apply one event; returns what happened (applied, duplicate, stale, heartbeat, unknown)."""
+    """Apply one event in its own transaction; returns what happened (see ``apply_in``)."""
     async with orch.pool.acquire() as conn, conn.transaction():
-        m = await meetings.lock(conn, event.job_id)
-        if m is None:
-            return "unknown"
-        if isinstance(event, StageHeartbeat):
-            if m["current_dispatch_id"] == event.dispatch_id:
-                await dispatches.update(
-                    conn, event.dispatch_id, expect=("dispatched",), heartbeat_at=NOW
-                )
-            return "heartbeat"
-        if await events.exists(conn, event.event_id):
-            return "duplicate"
-        d = await dispatches.get(conn, event.dispatch_id)
-        if (
-            m["current_dispatch_id"] != event.dispatch_id
-            or d is None
-            or d["state"] != "dispatched"
-            or d["stage"] != event.stage.value
-            or m["status"] in FINAL
-        ):
-            return "stale"
-        await _mark_running(conn, m, d, event)
-        await _apply(orch, conn, m, d, event)
+        return await apply_in(orch, conn, event)
+
+
+async def apply_batch(orch: Orchestrator, batch: Sequence[Event]) -> list[str]:
+    """Apply events in order in ONE transaction (one commit, one round of NOTIFYs).
+
+    The meetings are locked up front in id order, before any tenant row: every other
+    transaction locks a meeting before its tenant, so batches cannot deadlock with them or
+    with each other. If any event raises, the whole batch rolls back (the caller then
+    applies its events one by one).
+    """
+    ids = sorted({e.job_id for e in batch})
+    async with orch.pool.acquire() as conn, conn.transaction():
+        await meetings.lock_many(conn, ids)
+        with events.deferred_notifications() as notes:
+            outcomes = [await apply_in(orch, conn, event) for event in batch]
+            await events.flush_notifications(conn, notes)
+    return outcomes
+
+
+async def apply_in(orch: Orchestrator, conn: Conn, event: Event) -> str:
+    """Apply one event inside the caller's transaction.
+
+    Returns what happened: applied, duplicate, stale, heartbeat or unknown.
+    """
+    m = await meetings.lock(conn, event.job_id)
+    if m is None:
+        return "unknown"
+    if isinstance(event, StageHeartbeat):
+        if m["current_dispatch_id"] == event.dispatch_id:
+            await dispatches.update(
+                conn, event.dispatch_id, expect=("dispatched",), heartbeat_at=NOW
+            )
+        return "heartbeat"
+    if await events.exists(conn, event.event_id):
+        return "duplicate"
+    d = await dispatches.get(conn, event.dispatch_id)
+    if (
+        m["current_dispatch_id"] != event.dispatch_id
+        or d is None
+        or d["state"] != "dispatched"
+        or d["stage"] != event.stage.value
+        or m["status"] in FINAL
+    ):
+        return "stale"
+    await _mark_running(conn, m, d, event)
+    await _apply(orch, conn, m, d, event)
     return "applied"
 
 
@@ -205,4 +231,4 @@ def _observe_eta(m: dict[str, Any]) -> None:
         metrics.ETA_ERROR.observe(abs(guess - actual) / actual)
 
 
-__all__ = ["Stage", "apply_event", "event_data"]
+__all__ = ["Stage", "apply_batch", "apply_event", "apply_in", "event_data"]

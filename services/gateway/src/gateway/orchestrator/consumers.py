@@ -1,15 +1,17 @@
 """Consumers of the ``<ns>.events`` and ``<ns>.dead`` queues.
 
-Events are applied one at a time, in queue order, each in one transaction, and acked after
-commit. A body that does not decode is rejected (the broker dead-letters it). While the
-database is unreachable the consumer waits and retries the same message rather than
-letting the delivery limit dead-letter good events.
+Events are applied in queue order, every message already delivered (up to the prefetch) in
+one transaction, and acked after commit. A body that does not decode is rejected (the
+broker dead-letters it). While the database is unreachable the consumer waits and retries
+the same messages rather than letting the delivery limit dead-letter good events.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +19,10 @@ import asyncpg
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from pydantic import ValidationError
-from shared.messages import EVENT_ADAPTER, JOB_ADAPTER
+from shared.messages import EVENT_ADAPTER, JOB_ADAPTER, Event
 
 from gateway import metrics
-from gateway.orchestrator.applier import apply_event
+from gateway.orchestrator.applier import apply_batch, apply_event
 from gateway.orchestrator.core import Orchestrator
 from gateway.repository import deadletters, dispatches, meetings
 from gateway.repository._util import NOW
@@ -51,27 +53,86 @@ async def _with_db_retry(fn: Any, *args: Any) -> Any:
 
 
 async def consume_events(orch: Orchestrator, queue: AbstractQueue) -> None:
-    """Apply every status event on the queue, in order."""
-    async with queue.iterator() as it:
-        async for message in it:
-            await handle_event_message(orch, message)
+    """Apply every status event on the queue, in order, a batch of delivered ones at a time."""
+    inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+    tag = await queue.consume(inbox.put)
+    limit = max(1, orch.settings.events_prefetch)
+    try:
+        while True:
+            batch = [await inbox.get()]
+            while len(batch) < limit and not inbox.empty():
+                batch.append(inbox.get_nowait())
+            await handle_event_batch(orch, batch)
+    finally:
+        with contextlib.suppress(Exception):
+            await queue.cancel(tag)
+
+
+async def handle_event_batch(orch: Orchestrator, messages: list[AbstractIncomingMessage]) -> None:
+    """Apply every message already delivered in one transaction, then ack each.
+
+    Acks follow the commit (persistence before ack). A poison event makes the batch roll
+    back; its events are then applied one transaction each, so only the bad one is
+    rejected.
+    """
+    decoded: list[tuple[AbstractIncomingMessage, Event]] = []
+    for message in messages:
+        event = await _decode(message)
+        if event is not None:
+            decoded.append((message, event))
+    if not decoded:
+        return
+    if len(decoded) == 1:
+        await _apply_one(orch, *decoded[0])
+        return
+    try:
+        outcomes = await _with_db_retry(apply_batch, orch, [e for _, e in decoded])
+    except Exception as e:
+        log.warning("event_batch_failed_one_by_one", events=len(decoded), error=repr(e))
+        for message, event in decoded:
+            await _apply_one(orch, message, event)
+        return
+    for (message, event), outcome in zip(decoded, outcomes, strict=True):
+        await _settle(message, event, outcome)
 
 
 async def handle_event_message(orch: Orchestrator, message: AbstractIncomingMessage) -> None:
     """Decode, apply, ack (or reject a poison message)."""
+    event = await _decode(message)
+    if event is not None:
+        await _apply_one(orch, message, event)
+
+
+async def _decode(message: AbstractIncomingMessage) -> Event | None:
     try:
-        event = EVENT_ADAPTER.validate_json(message.body)
+        return EVENT_ADAPTER.validate_json(message.body)
     except ValidationError as e:
         log.error("event_invalid_rejected", error=str(e).splitlines()[0])
-        await message.reject(requeue=False)
-        return
+        await _settle_quietly(message.reject(requeue=False))
+        return None
+
+
+async def _apply_one(orch: Orchestrator, message: AbstractIncomingMessage, event: Event) -> None:
     try:
         outcome = await _with_db_retry(apply_event, orch, event)
     except Exception:
         log.exception("event_apply_crashed", event_id=str(event.event_id), type=event.type)
-        await message.reject(requeue=False)
+        await _settle_quietly(message.reject(requeue=False))
         return
-    await message.ack()
+    await _settle(message, event, outcome)
+
+
+async def _settle_quietly(settling: Awaitable[None]) -> None:
+    """Ack or reject; if the channel closed meanwhile the broker redelivers the message
+    (the event is already committed, so the redelivery is a duplicate and is ignored)."""
+    try:
+        await settling
+    except Exception as e:
+        log.warning("event_settle_failed_will_be_redelivered", error=repr(e))
+
+
+async def _settle(message: AbstractIncomingMessage, event: Event, outcome: str) -> None:
+    await _settle_quietly(message.ack())
     if outcome not in ("applied", "heartbeat"):
         log.info(
             "event_ignored",

@@ -139,6 +139,8 @@ class Orchestrator:
         if not await meetings.update(conn, meeting["id"], expect=tuple(ACTIVE), **fields):
             return False
         await dispatches.cancel_open(conn, meeting["id"], "cancelled")
+        # The meeting's dispatch left 'dispatched': a worker slot is free for the backlog.
+        await events.notify_work(conn)
         meeting["status"] = outcome
         data = {"stage": stage, "code": code, "reason": reason} if outcome == "failed" else {}
         await self.record(

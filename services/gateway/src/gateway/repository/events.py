@@ -4,6 +4,9 @@ transaction, announced with NOTIFY to every gateway process."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,6 +17,53 @@ CHANNEL = "minuta_events"
 WORK_CHANNEL = "minuta_work"
 #: NOTIFY payloads are limited to 8000 bytes; larger events are fetched by listeners.
 _NOTIFY_INLINE_MAX = 7000
+
+
+# Both sequence numbers and the insert in one round trip. The tenant row lock taken by the
+# UPDATE is held to commit, which is what makes tenant_seq order commit order.
+_APPEND = """
+WITH ms AS (UPDATE meetings SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq),
+     ts AS (UPDATE tenants SET last_seq = last_seq + 1 WHERE id = $2 RETURNING last_seq)
+INSERT INTO events (meeting_id, tenant_id, seq, tenant_seq, event_id, type, stage,
+                    dispatch_id, status, payload, occurred_at)
+SELECT $1, $2, ms.last_seq, ts.last_seq, $3::uuid, $4::text, $5::text, $6::uuid, $7::text,
+       $8::jsonb, $9::timestamptz
+FROM ms, ts
+RETURNING *
+"""
+#: While set (a batch of events applied in one transaction), NOTIFYs are collected here and
+#: sent by ``flush_notifications`` in one round trip just before commit, in the same order.
+_DEFERRED: ContextVar[list[tuple[str, str]] | None] = ContextVar("deferred_notify", default=None)
+
+
+async def _notify(conn: Conn, channel: str, payload: str) -> None:
+    buffer = _DEFERRED.get()
+    if buffer is None:
+        await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
+    elif channel != WORK_CHANNEL or (channel, payload) not in buffer:
+        buffer.append((channel, payload))
+
+
+@contextmanager
+def deferred_notifications() -> Iterator[list[tuple[str, str]]]:
+    """Collect this task's NOTIFYs instead of sending each (see ``flush_notifications``)."""
+    buffer: list[tuple[str, str]] = []
+    token = _DEFERRED.set(buffer)
+    try:
+        yield buffer
+    finally:
+        _DEFERRED.reset(token)
+
+
+async def flush_notifications(conn: Conn, buffer: list[tuple[str, str]]) -> None:
+    """Send collected NOTIFYs in one statement (delivered at commit, in this order)."""
+    if buffer:
+        await conn.execute(
+            "SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS u(c, p)",
+            [c for c, _ in buffer],
+            [p for _, p in buffer],
+        )
+        buffer.clear()
 
 
 async def exists(conn: Conn, event_id: UUID) -> bool:
@@ -39,20 +89,10 @@ async def append(
     The tenant row lock serialises a tenant's inserts, so ``tenant_seq`` order is commit
     order: a client resuming after ``tenant_seq`` N never misses a later-committed event.
     """
-    seq = await conn.fetchval(
-        "UPDATE meetings SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq", meeting_id
-    )
-    tseq = await conn.fetchval(
-        "UPDATE tenants SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq", tenant_id
-    )
     rec = await conn.fetchrow(
-        """INSERT INTO events (meeting_id, tenant_id, seq, tenant_seq, event_id, type, stage,
-               dispatch_id, status, payload, occurred_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *""",
+        _APPEND,
         meeting_id,
         tenant_id,
-        seq,
-        tseq,
         event_id,
         type,
         stage,
@@ -61,13 +101,14 @@ async def append(
         payload,
         occurred_at,
     )
-    assert rec is not None
+    if rec is None:
+        raise LookupError(f"no meeting {meeting_id} of tenant {tenant_id} to log an event for")
     event = dict(rec.items())
     message = to_message(event)
     text = json.dumps({"tenant_id": str(tenant_id), "event": message})
     if len(text) > _NOTIFY_INLINE_MAX:
         text = json.dumps({"tenant_id": str(tenant_id), "ref": event["id"]})
-    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, text)
+    await _notify(conn, CHANNEL, text)
     return event
 
 
@@ -125,7 +166,7 @@ async def for_tenant(
 
 async def notify_work(conn: Conn) -> None:
     """Wake every gateway's dispatcher (new pending work), at commit."""
-    await conn.execute("SELECT pg_notify($1, '')", WORK_CHANNEL)
+    await _notify(conn, WORK_CHANNEL, "")
 
 
 async def tenant_last_seq(conn: Conn, tenant_id: UUID) -> int:

@@ -66,6 +66,13 @@ async def lock(conn: Conn, meeting_id: UUID) -> dict[str, Any] | None:
     return row(await conn.fetchrow("SELECT * FROM meetings WHERE id = $1 FOR UPDATE", meeting_id))
 
 
+async def lock_many(conn: Conn, meeting_ids: list[UUID]) -> None:
+    """Lock several meeting rows, always in id order (so two lockers cannot deadlock)."""
+    await conn.execute(
+        "SELECT 1 FROM meetings WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE", meeting_ids
+    )
+
+
 async def list_for_tenant(
     conn: Conn,
     tenant_id: UUID,
