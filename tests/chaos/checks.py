@@ -107,6 +107,10 @@ async def _feed(conn: asyncpg.Connection, feed: FeedClient, upto: int) -> dict[s
         "feed_duplicates": len(got) - len(set(got)),
         "feed_out_of_order": sum(1 for a, b in itertools.pairwise(got) if b <= a),
         "feed_missing": len(missing) + len(mismatched),
+        # Missing inside what it saw is loss; past its last seq it had not caught up yet.
+        "feed_missing_below_last": sum(1 for s in missing if s < feed.last),
+        "feed_last_tenant_seq": feed.last,
+        "db_last_tenant_seq": upto,
     }
 
 

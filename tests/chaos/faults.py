@@ -198,8 +198,12 @@ def schedule(run: Run) -> list[tuple[float, Callable[[], Awaitable[None]]]]:
     plan: list[tuple[float, Callable[[], Awaitable[None]]]] = []
     for module in WORKERS:
         plan += [(at(), lambda m=module: kill_worker(run, m)) for _ in range(cfg.worker_kills)]
-    for i in range(cfg.gateway_kills):
-        plan.append((at(), lambda first=i == 0: kill_gateway(run, first)))
+    # Gateway kills spread over the window (a replacement needs a few seconds to serve);
+    # the first, while both gateways dispatch, is the one between commit and publish.
+    slots = cfg.gateway_kills
+    for i in range(slots):
+        when = window * (0.15 + 0.65 * (i + rng.uniform(0.2, 0.8)) / max(1, slots))
+        plan.append((when, lambda first=i == 0: kill_gateway(run, first)))
     plan += [(at(), lambda: restart_broker(run)) for _ in range(cfg.broker_restarts)]
     plan += [(at(), lambda: restart_postgres(run)) for _ in range(cfg.pg_restarts)]
     if cfg.proxy_faults:
