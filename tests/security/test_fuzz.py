@@ -70,11 +70,6 @@ def test_no_server_errors_and_responses_match_the_schema(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: /openapi.json documents 422 as FastAPI's HTTPValidationError "
-    "({detail: [ValidationError]}) but the gateway answers {error, detail: str}",
-)
 def test_the_published_422_schema_is_the_real_error_shape(gw_url: str) -> None:
     raw = _openapi(gw_url)
     assert (

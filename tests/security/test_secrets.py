@@ -98,11 +98,6 @@ async def test_no_secret_in_logs_or_database(sec_stack: Stack, full_run: dict[st
     assert tables.get("api_keys")  # the scan saw the keys table
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: uvicorn's access log prints WebSocket URLs with their ?ticket= "
-    "(gateway/__main__.py: uvicorn.run without access_log=False or a redacting filter)",
-)
 async def test_no_ticket_in_logs(sec_stack: Stack, full_run: dict[str, str]) -> None:
     logs = sec_stack.logs()
     leaked = [what for what, v in full_run.items() if what.startswith("ticket") and v in logs]

@@ -4,12 +4,42 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import re
 import sys
 
 from shared.logging import configure_logging
 
 from gateway.migrate import migrate_sync
 from gateway.settings import Settings
+
+#: Query parameters that carry secrets; their values never reach a log line.
+_SECRET_PARAM = re.compile(r"([?&](?:ticket|key|api_key|token|signature|sig)=)[^&\s\"]*", re.I)
+
+
+def redact(text: str) -> str:
+    """``text`` with the values of secret query parameters replaced by ``***``."""
+    return _SECRET_PARAM.sub(r"\1***", text)
+
+
+class RedactSecrets(logging.Filter):
+    """Redacts secret query parameters (``?ticket=``…) in uvicorn's access/handshake lines.
+
+    uvicorn logs WebSocket handshakes (``"WebSocket /v1/events?ticket=…" [accepted]``) and
+    HTTP requests with their query string; the path is kept, the secret values are not."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        return True
+
+
+def install_redaction() -> None:
+    """Attach :class:`RedactSecrets` to the loggers uvicorn writes requests to."""
+    for name in ("uvicorn.access", "uvicorn.error", "uvicorn"):
+        logging.getLogger(name).addFilter(RedactSecrets())
 
 
 async def _create_key(settings: Settings, tenant: str, admin: bool) -> str:
@@ -53,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from gateway.app import create_app
 
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
@@ -62,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         ws_ping_interval=20,
         ws_ping_timeout=20,
     )
+    # After Config: it (re)configures uvicorn's loggers when built.
+    install_redaction()
+    uvicorn.Server(config).run()
     return 0
 
 

@@ -64,6 +64,41 @@ def install(app: FastAPI) -> None:
         return _error(500, "internal", "internal error; it was logged")
 
     app.add_middleware(HttpMetrics)
+    _publish_error_shape(app)
+
+
+#: The one error body every failure has (see ``gateway.errors``).
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "ErrorBody",
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {"type": "string", "title": "Error", "description": "a stable code"},
+        "detail": {"type": "string", "title": "Detail", "description": "what to do about it"},
+    },
+}
+
+
+def _publish_error_shape(app: FastAPI) -> None:
+    """Make ``/openapi.json`` document 422s as the body we really send.
+
+    FastAPI references its own ``HTTPValidationError`` (``detail`` a list) from every
+    operation; our handler answers ``{"error", "detail": str}``, so the component is
+    replaced in place (keeping every ``$ref`` valid) and ``ValidationError`` dropped."""
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = default_openapi()
+        schemas = schema.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in schemas:
+            schemas["HTTPValidationError"] = ERROR_SCHEMA
+            schemas.pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class HttpMetrics:
