@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import free_port
@@ -58,6 +59,28 @@ def _demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _rename_speakers_end_to_end(env: dict[str, str]) -> None:
+    """Users rename diarized speakers; names reach exports and minutes with no engine re-run."""
+    key = (Path(env["MINUTA_VAR"]) / "demo.key").read_text().strip()
+    base = f"http://127.0.0.1:{env['MINUTA_PORT']}"
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as http:
+        mid = http.get("/v1/meetings", params={"limit": 1}).json()["items"][0]["id"]
+        before = http.get(f"/v1/meetings/{mid}/events").json()["items"]
+        r = http.patch(f"/v1/meetings/{mid}/speakers", json={"S1": "Daniel", "S2": "Maria"})
+        assert r.status_code < 300, r.text
+        txt = http.get(f"/v1/meetings/{mid}/transcript", params={"format": "txt"}).text
+        vtt = http.get(f"/v1/meetings/{mid}/transcript", params={"format": "vtt"}).text
+        md = http.get(f"/v1/meetings/{mid}/minutes", params={"format": "md"}).text
+        after = http.get(f"/v1/meetings/{mid}/events").json()["items"]
+    assert "Daniel: Good morning everyone" in txt
+    assert "Maria:" in txt
+    assert "<v Daniel>" in vtt
+    assert "S1" not in txt
+    assert "Daniel" in md or "Maria" in md, md
+    new_types = [e["type"] for e in after[len(before) :]]
+    assert new_types == ["speakers.renamed"], "renaming must not re-run any stage"
+
+
 def test_main_command_prints_transcript_and_minutes_and_is_safe_to_rerun(
     demo_env: dict[str, str],
 ) -> None:
@@ -79,6 +102,8 @@ def test_main_command_prints_transcript_and_minutes_and_is_safe_to_rerun(
     assert "web ui: http://127.0.0.1:" in first.stderr.lower()
     # progress was shown while it ran
     assert "submitted" in first.stderr.lower()
+
+    _rename_speakers_end_to_end(demo_env)
 
     second = _demo(demo_env)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
