@@ -109,6 +109,7 @@ async def _feed(conn: asyncpg.Connection, feed: FeedClient, upto: int) -> dict[s
         "feed_missing": len(missing) + len(mismatched),
         # Missing inside what it saw is loss; past its last seq it had not caught up yet.
         "feed_missing_below_last": sum(1 for s in missing if s < feed.last),
+        "feed_missing_first": missing[:20],
         "feed_last_tenant_seq": feed.last,
         "db_last_tenant_seq": upto,
     }
