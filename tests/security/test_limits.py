@@ -206,12 +206,6 @@ async def test_a_client_that_never_reads_does_not_hurt_others(
     assert got == [f"round {i}" for i in range(ROUNDS)]  # every one, in order
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: uvicorn's websockets-sansio protocol (gateway/__main__.py ws=) never applies "
-    "back-pressure, so send_json never blocks: the gateway buffers a stalled client's "
-    "events without bound instead of dropping it (1013)",
-)
 async def test_a_client_that_never_reads_is_dropped(
     stalled: tuple[list[str], list[str]],
 ) -> None:

@@ -181,11 +181,6 @@ async def test_a_revoked_key_stops_at_once(sec_stack: Stack, gw_url: str) -> Non
             assert r.status_code == 401, (path, r.text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a ticket issued before its key was revoked still opens a feed (ws_tickets "
-    "keep the tenant only; gateway/auth.py redeem_ticket never checks the key)",
-)
 async def test_a_revoked_key_s_tickets_stop_working(sec_stack: Stack, gw_url: str) -> None:
     key = await sec_stack.key(f"revoked-{uuid.uuid4().hex[:6]}")
     unused_ticket = await _ticket(gw_url, key)
@@ -193,16 +188,16 @@ async def test_a_revoked_key_s_tickets_stop_working(sec_stack: Stack, gw_url: st
     assert await _refusal(_ws(gw_url, "/v1/events", unused_ticket)) in {"http 403", "close 1008"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an open feed outlives its key's revocation (tickets and feeds carry the "
-    "tenant only, gateway/ws.py never re-checks the key)",
-)
 async def test_a_revoked_key_closes_its_open_feeds(sec_stack: Stack, gw_url: str) -> None:
     key = await sec_stack.key(f"revoked-{uuid.uuid4().hex[:6]}")
     async with websockets.connect(_ws(gw_url, "/v1/events", await _ticket(gw_url, key))) as ws:
         await _revoke(sec_stack, key)
-        with contextlib.suppress(TimeoutError), pytest.raises(websockets.ConnectionClosed):
-            while True:
-                await asyncio.wait_for(ws.recv(), 8)
-        assert ws.close_code is not None, "the feed stayed open after its key was revoked"
+        code = None
+        with contextlib.suppress(TimeoutError):
+            try:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 8)
+            except websockets.ConnectionClosed as e:
+                code = e.rcvd.code if e.rcvd else None
+        # Closed for the revocation (policy), not by chance (a restart, an overload).
+        assert code == 1008, f"the feed was not closed for the revoked key (close: {code})"

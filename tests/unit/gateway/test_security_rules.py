@@ -7,6 +7,7 @@ import logging
 from gateway.__main__ import RedactSecrets, redact
 from gateway.app import create_app
 from gateway.settings import Settings
+from gateway.ws import origin_allowed
 
 
 def test_secret_query_parameters_are_redacted() -> None:
@@ -40,3 +41,16 @@ def test_openapi_documents_422_as_the_error_body() -> None:
     assert body["required"] == ["error", "detail"]
     assert body["properties"]["detail"]["type"] == "string"
     assert "ValidationError" not in schema["components"]["schemas"]
+
+
+def test_websocket_origins_listed_or_the_gateway_s_own() -> None:
+    listed = ["http://localhost:8000"]
+    assert origin_allowed(None, "x:1", listed)  # not a browser
+    assert origin_allowed("http://localhost:8000", "elsewhere:9", listed)
+    assert origin_allowed("http://minuta.example:8080", "minuta.example:8080", listed)
+    assert origin_allowed("https://minuta.example", "minuta.example", listed)
+    assert origin_allowed("http://10.0.0.5", "10.0.0.5:80", listed)
+    assert not origin_allowed("http://evil.example:8080", "minuta.example:8080", listed)
+    assert not origin_allowed("http://minuta.example:8081", "minuta.example:8080", listed)
+    assert not origin_allowed("null", "minuta.example", listed)
+    assert not origin_allowed("http://minuta.example", None, listed)

@@ -42,6 +42,26 @@ def install_redaction() -> None:
         logging.getLogger(name).addFilter(RedactSecrets())
 
 
+def backpressured_ws_protocol() -> type[asyncio.Protocol]:
+    """uvicorn's websockets-sansio protocol with write flow control.
+
+    uvicorn 0.38's sansio protocol waits on ``self.writable`` before each send but never
+    clears it (it lacks ``pause_writing``/``resume_writing``), so a client that stops
+    reading makes the gateway buffer without bound. With these two hooks a send blocks
+    once the socket's write buffer passes the transport's high-water mark, and the feed
+    (``gateway.ws``) drops the client after its outbox bound or send timeout."""
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+    class BackpressuredSansIO(WebSocketsSansIOProtocol):
+        def pause_writing(self) -> None:
+            self.writable.clear()
+
+        def resume_writing(self) -> None:
+            self.writable.set()
+
+    return BackpressuredSansIO
+
+
 async def _create_key(settings: Settings, tenant: str, admin: bool) -> str:
     from gateway.auth import create_key
     from gateway.db import connect
@@ -88,7 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
-        ws="websockets-sansio",
+        ws=backpressured_ws_protocol(),
+        # No permessage-deflate: a zlib context per connection costs memory, feed events
+        # are small JSON, and back-pressure and the outbox bound then count real bytes.
+        ws_per_message_deflate=False,
         ws_ping_interval=20,
         ws_ping_timeout=20,
     )

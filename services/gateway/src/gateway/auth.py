@@ -61,19 +61,51 @@ async def authenticate(conn: Conn, authorization: str | None) -> Principal:
     return Principal(found["tenant_id"], found["tenant_name"], found["id"], found["admin"])
 
 
-async def issue_ticket(conn: Conn, tenant_id: UUID, ttl_s: float) -> str:
-    """A short-lived, single-use ticket for opening a WebSocket feed."""
+@dataclass(frozen=True)
+class FeedGrant:
+    """What a redeemed ticket allows: a tenant's feeds, for as long as its key is active."""
+
+    tenant_id: UUID
+    key_id: UUID
+
+
+async def issue_ticket(conn: Conn, who: Principal, ttl_s: float) -> str:
+    """A short-lived, single-use ticket for opening a WebSocket feed, tied to ``who``'s key."""
     ticket = secrets.token_urlsafe(24)
     expires = datetime.now(UTC) + timedelta(seconds=ttl_s)
-    await accounts.insert_ticket(conn, hash_secret(ticket), tenant_id, expires)
+    await conn.execute("DELETE FROM ws_tickets WHERE expires_at < now()")
+    await conn.execute(
+        """INSERT INTO ws_tickets (ticket_hash, tenant_id, key_id, expires_at)
+           VALUES ($1, $2, $3, $4)""",
+        hash_secret(ticket),
+        who.tenant_id,
+        who.key_id,
+        expires,
+    )
     return ticket
 
 
-async def redeem_ticket(conn: Conn, ticket: str | None) -> UUID | None:
-    """The tenant of a valid ticket (consuming it), else None."""
+async def redeem_ticket(conn: Conn, ticket: str | None) -> FeedGrant | None:
+    """Consume a valid ticket whose key is still active; None otherwise."""
     if not ticket:
         return None
-    return await accounts.consume_ticket(conn, hash_secret(ticket))
+    found = await conn.fetchrow(
+        """DELETE FROM ws_tickets t USING api_keys k
+           WHERE t.ticket_hash = $1 AND t.expires_at > now()
+             AND k.id = t.key_id AND k.revoked_at IS NULL
+           RETURNING t.tenant_id, t.key_id""",
+        hash_secret(ticket),
+    )
+    return None if found is None else FeedGrant(found["tenant_id"], found["key_id"])
+
+
+async def key_active(conn: Conn, key_id: UUID) -> bool:
+    """Whether the key still exists and is not revoked (open feeds re-check it)."""
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM api_keys WHERE id = $1 AND revoked_at IS NULL)", key_id
+        )
+    )
 
 
 class RateLimiter:

@@ -47,6 +47,12 @@ class Settings(CommonSettings):
     ws_queue_size: int = 1000
     ws_ping_s: float = 20.0
     ws_ticket_ttl_s: float = 60.0
+    #: Open feeds re-check their API key this often; a revoked key closes them (1008).
+    ws_key_check_s: float = 3.0
+    #: A feed client whose unsent live events exceed this many bytes is dropped (1013).
+    ws_max_pending_bytes: int = 6 * 1024**2
+    #: Longest one WebSocket send may block on a client that does not read.
+    ws_send_timeout_s: float = 10.0
     #: Audio length assumed for ETA before ingest measured it.
     default_audio_seconds: float = 600.0
     webhook_timeout_s: float = 10.0
