@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
 from pydantic import ValidationError
 from shared.messages import EVENT_ADAPTER, JOB_ADAPTER, Event
 
@@ -35,6 +36,8 @@ _DB_DOWN = (
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
 )
+#: What acking or rejecting raises once the message's channel is gone.
+_BROKER_GONE = (AMQPError, ChannelInvalidStateError, ConnectionError)
 DEAD_LETTER_REASON = (
     "the worker crashed repeatedly on this job ({stage}); it was moved to the dead-letter "
     "queue where an administrator can inspect and re-queue it"
@@ -62,7 +65,13 @@ async def consume_events(orch: Orchestrator, queue: AbstractQueue) -> None:
             batch = [await inbox.get()]
             while len(batch) < limit and not inbox.empty():
                 batch.append(inbox.get_nowait())
-            await handle_event_batch(orch, batch)
+            try:
+                await handle_event_batch(orch, batch)
+            except _BROKER_GONE as e:
+                # The channel these messages came on closed (broker restart, cut
+                # connection): their acks cannot reach the broker, which redelivers them
+                # on the restored channel; re-applying them is a no-op (event_id dedupe).
+                log.warning("events_channel_lost_awaiting_redelivery", error=repr(e))
     finally:
         with contextlib.suppress(Exception):
             await queue.cancel(tag)
@@ -165,10 +174,14 @@ async def consume_dead_letters(orch: Orchestrator, queue: AbstractQueue) -> None
                 await _with_db_retry(store_dead_letter, orch, message)
             except Exception:
                 log.exception("dead_letter_store_failed")
-                await message.nack(requeue=True)
+                with contextlib.suppress(*_BROKER_GONE):
+                    await message.nack(requeue=True)
                 await asyncio.sleep(1)
                 continue
-            await message.ack()
+            try:
+                await message.ack()
+            except _BROKER_GONE as e:  # redelivered on the restored channel: may be listed twice
+                log.warning("dead_letter_channel_lost_awaiting_redelivery", error=repr(e))
 
 
 async def store_dead_letter(orch: Orchestrator, message: AbstractIncomingMessage) -> None:
