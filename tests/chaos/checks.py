@@ -50,7 +50,7 @@ async def collect(run: Run, feed: FeedClient, feed_upto: int) -> dict[str, Any]:
         f |= await _poisons(conn, run)
     finally:
         await conn.close()
-    f |= await asyncio.to_thread(_queues, run.stack.namespace)
+    f |= await _drained_queues(run.stack.namespace)
     f["faults"] = dict(Counter(a["action"] for a in run.actions))
     f["violations"] = _violations(f, run)
     return f
@@ -150,6 +150,18 @@ async def _poisons(conn: asyncpg.Connection, run: Run) -> dict[str, Any]:
         else:
             out[p.name] = "ignored without effect"
     return {"poison": out, "dead_letters": len(rows)}
+
+
+async def _drained_queues(ns: str, limit_s: float = 45) -> dict[str, Any]:
+    """The namespace's queues once empty, or as they are after ``limit_s`` (workers may
+    still be finishing jobs of cancelled meetings when the last meeting ends)."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        q = await asyncio.to_thread(_queues, ns)
+        busy = [c for name, c in q["queues"].items() if c["ready"] or c["unacked"]]
+        if not busy or time.monotonic() > deadline:
+            return q
+        await asyncio.sleep(1)
 
 
 def _queues(ns: str) -> dict[str, Any]:
