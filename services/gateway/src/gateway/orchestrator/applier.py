@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import structlog
 from shared.messages import (
     Event,
@@ -50,8 +51,14 @@ def event_data(event: StageEvent) -> dict[str, Any]:
 
 async def apply_event(orch: Orchestrator, event: Event) -> str:
     """Apply one event in its own transaction; returns what happened (see ``apply_in``)."""
-    async with orch.pool.acquire() as conn, conn.transaction():
-        return await apply_in(orch, conn, event)
+    try:
+        async with orch.pool.acquire() as conn, conn.transaction():
+            return await apply_in(orch, conn, event)
+    except asyncpg.UniqueViolationError:
+        # The same event committed by a concurrent transaction after our duplicate check
+        # read its snapshot: once more, and the check sees it.
+        async with orch.pool.acquire() as conn, conn.transaction():
+            return await apply_in(orch, conn, event)
 
 
 async def apply_batch(orch: Orchestrator, batch: Sequence[Event]) -> list[str]:
@@ -76,7 +83,9 @@ async def apply_in(orch: Orchestrator, conn: Conn, event: Event) -> str:
 
     Returns what happened: applied, duplicate, stale, heartbeat or unknown.
     """
-    m = await meetings.lock(conn, event.job_id)
+    m, duplicate, d = await meetings.lock_for_event(
+        conn, event.job_id, event.event_id, event.dispatch_id
+    )
     if m is None:
         return "unknown"
     if isinstance(event, StageHeartbeat):
@@ -85,9 +94,8 @@ async def apply_in(orch: Orchestrator, conn: Conn, event: Event) -> str:
                 conn, event.dispatch_id, expect=("dispatched",), heartbeat_at=NOW
             )
         return "heartbeat"
-    if await events.exists(conn, event.event_id):
+    if duplicate:
         return "duplicate"
-    d = await dispatches.get(conn, event.dispatch_id)
     if (
         m["current_dispatch_id"] != event.dispatch_id
         or d is None

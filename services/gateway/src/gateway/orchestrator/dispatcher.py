@@ -64,8 +64,9 @@ class Dispatcher:
             self.consumers[stage.value] = consumers
             metrics.CONSUMERS.labels(stage.value).set(consumers)
             capacity = consumers + self.orch.settings.dispatch_slack
-            for d in await self._claim(stage, capacity):
-                published += await self._publish(d)
+            claimed = await self._claim(stage, capacity)
+            # Publish concurrently: the broker's confirms of several jobs overlap.
+            published += sum(await asyncio.gather(*(self._publish(d) for d in claimed)))
         return published
 
     async def _claim(self, stage: Stage, capacity: int) -> list[dict[str, Any]]:

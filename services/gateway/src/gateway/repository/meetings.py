@@ -66,6 +66,54 @@ async def lock(conn: Conn, meeting_id: UUID) -> dict[str, Any] | None:
     return row(await conn.fetchrow("SELECT * FROM meetings WHERE id = $1 FOR UPDATE", meeting_id))
 
 
+_D_COLS = [
+    "id",
+    "meeting_id",
+    "tenant_id",
+    "stage",
+    "attempt",
+    "state",
+    "priority",
+    "engine",
+    "not_before",
+    "created_at",
+    "dispatched_at",
+    "started_at",
+    "heartbeat_at",
+    "finished_at",
+    "error",
+]
+# What applying a worker event needs, in one round trip: the meeting (locked), whether the
+# event was already persisted, and the dispatch it claims to belong to. Read-committed
+# rechecks after waiting for the lock may keep an older view of the joined rows; that is
+# safe: the meeting row (current dispatch, status) is re-read, and a duplicate that slipped
+# past the EXISTS fails the unique event_id index, rolling back and re-applying alone.
+_FOR_EVENT = f"""
+SELECT m.*, EXISTS (SELECT 1 FROM events e WHERE e.event_id = $2) AS _dup,
+       {", ".join(f"d.{c} AS _d_{c}" for c in _D_COLS)}
+FROM meetings m LEFT JOIN dispatches d ON d.id = $3
+WHERE m.id = $1
+FOR UPDATE OF m
+"""  # noqa: S608
+
+
+async def lock_for_event(
+    conn: Conn, meeting_id: UUID, event_id: UUID, dispatch_id: UUID
+) -> tuple[dict[str, Any] | None, bool, dict[str, Any] | None]:
+    """(meeting locked, event already persisted, dispatch) for one worker event."""
+    rec = await conn.fetchrow(_FOR_EVENT, meeting_id, event_id, dispatch_id)
+    if rec is None:
+        return None, False, None
+    m: dict[str, Any] = {}
+    d: dict[str, Any] = {}
+    for key, value in rec.items():
+        if key.startswith("_d_"):
+            d[key[3:]] = value
+        elif key != "_dup":
+            m[key] = value
+    return m, bool(rec["_dup"]), (d if d["id"] is not None else None)
+
+
 async def lock_many(conn: Conn, meeting_ids: list[UUID]) -> None:
     """Lock several meeting rows, always in id order (so two lockers cannot deadlock)."""
     await conn.execute(
