@@ -108,11 +108,6 @@ async def test_a_burst_is_limited_and_others_unaffected(sec_stack: Stack, gw_url
         assert r.status_code == 422, r.text  # judged on its merits, not limited
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the gateway has no upload read deadline or minimum rate; a client dripping "
-    "a byte every 2 s holds a connection (and a blob writer) forever",
-)
 async def test_a_slow_drip_upload_is_timed_out(sec_stack: Stack, gw_url: str) -> None:
     key = await sec_stack.key(f"drip-{uuid.uuid4().hex[:6]}")
     u = urlsplit(gw_url)

@@ -20,6 +20,12 @@ class Settings(CommonSettings):
     port: int = 8000
     #: Largest upload accepted; enforced while streaming (413 past it).
     max_upload_bytes: int = 2 * 1024**3
+    #: An upload with no bytes for this long is cut off (408 ``upload_too_slow``).
+    upload_idle_timeout_s: float = 30.0
+    #: After ``upload_rate_grace_s``, an upload slower than this on average is cut off
+    #: (408); 0 turns the rate floor off.
+    upload_min_bytes_per_s: float = 1024.0
+    upload_rate_grace_s: float = 10.0
     #: Longest a running stage may take before it is re-dispatched or failed.
     stage_deadline_s: float = 7200.0
     #: A running stage with no event for this long is considered lost.
