@@ -104,11 +104,6 @@ async def test_no_ticket_in_logs(sec_stack: Stack, full_run: dict[str, str]) -> 
     assert not leaked, f"tickets in the logs: {leaked}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: tenants.webhook_secret holds the signing secret in clear "
-    "(gateway/repository/accounts.py set_webhook_secret); it should be encrypted at rest",
-)
 async def test_webhook_secrets_are_not_stored_in_clear(
     sec_stack: Stack, gw_url: str, tmp_path: Path
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 from shared.settings import CommonSettings
 
@@ -62,6 +62,9 @@ class Settings(CommonSettings):
     #: Audio length assumed for ETA before ingest measured it.
     default_audio_seconds: float = 600.0
     webhook_timeout_s: float = 10.0
+    #: Encrypts webhook signing secrets at rest (any random string of 32+ characters, the
+    #: same on every gateway). Unset: a development key, with a warning at start.
+    secret_key: SecretStr | None = None
     #: Seconds to wait before each retry of a failed webhook delivery.
     webhook_schedule_s: list[float] = Field(
         default_factory=lambda: [10.0, 60.0, 300.0, 1800.0, 7200.0]

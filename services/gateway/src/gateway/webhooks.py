@@ -26,6 +26,7 @@ from gateway import metrics
 from gateway.db import Conn, Pool
 from gateway.repository import accounts
 from gateway.repository import webhooks as repo
+from gateway.secretbox import SecretBox, SecretUnreadable
 from gateway.settings import Settings
 
 log = structlog.get_logger("gateway.webhooks")
@@ -94,6 +95,8 @@ class WebhookSender:
     def __init__(self, pool: Pool, settings: Settings) -> None:
         self.pool = pool
         self.settings = settings
+        # Built at start so a missing GATEWAY_SECRET_KEY is reported then.
+        self.box = SecretBox.from_settings(settings)
 
     async def run(self) -> None:
         """Deliver forever."""
@@ -118,11 +121,11 @@ class WebhookSender:
         return len(due)
 
     async def _send(self, client: httpx.AsyncClient, d: dict[str, Any]) -> None:
-        async with self.pool.acquire() as conn:
-            secret = await accounts.webhook_secret(conn, d["tenant_id"]) or ""
         status: int | None = None
         error: str | None = None
         try:
+            async with self.pool.acquire() as conn:
+                secret = await accounts.webhook_secret(conn, d["tenant_id"], self.box) or ""
             target = await check_url(d["url"], self.settings.url_allow)
             ts = int(time.time())
             headers = {
@@ -144,6 +147,9 @@ class WebhookSender:
                 error = f"the receiver answered HTTP {status}"
         except BlockedURL as e:
             error = e.message
+        except SecretUnreadable as e:
+            log.error("webhook_secret_unreadable", tenant_id=str(d["tenant_id"]))
+            error = str(e)
         except httpx.HTTPError as e:
             error = f"{type(e).__name__}: {e}"
         await self._record(d, status, error)

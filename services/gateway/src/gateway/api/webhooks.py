@@ -11,10 +11,12 @@ from fastapi.responses import Response
 
 from gateway.api.meetings import check_url
 from gateway.api.models import WebhookRequest
+from gateway.db import Conn
 from gateway.deps import AppDeps, Caller
-from gateway.errors import NotFound
+from gateway.errors import NotFound, Unavailable
 from gateway.repository import accounts
 from gateway.repository import webhooks as repo
+from gateway.secretbox import SecretBox, SecretUnreadable
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -32,12 +34,14 @@ def _view(h: dict[str, Any]) -> dict[str, Any]:
 async def create(*, body: WebhookRequest, who: Caller, deps: AppDeps) -> dict[str, Any]:
     """The first registration creates the tenant's signing secret and returns it (once)."""
     url = check_url(body.url, "url", deps.settings.url_allow)
+    box = SecretBox.from_settings(deps.settings)
     async with deps.pool.acquire() as conn, conn.transaction():
         hook = await repo.insert(conn, who.tenant_id, url, body.events)
-        secret = None
-        if await accounts.webhook_secret(conn, who.tenant_id) is None:
+        if await _has_secret(conn, who.tenant_id, box):
+            secret = None
+        else:
             secret = "whsec_" + secrets.token_urlsafe(32)
-            await accounts.set_webhook_secret(conn, who.tenant_id, secret)
+            await accounts.set_webhook_secret(conn, who.tenant_id, secret, box)
     return {**_view(hook), "secret": secret}
 
 
@@ -46,8 +50,19 @@ async def rotate(*, who: Caller, deps: AppDeps) -> dict[str, str]:
     """A new secret signs every delivery from now on."""
     secret = "whsec_" + secrets.token_urlsafe(32)
     async with deps.pool.acquire() as conn:
-        await accounts.set_webhook_secret(conn, who.tenant_id, secret)
+        await accounts.set_webhook_secret(
+            conn, who.tenant_id, secret, SecretBox.from_settings(deps.settings)
+        )
     return {"secret": secret}
+
+
+async def _has_secret(conn: Conn, tenant_id: UUID, box: SecretBox) -> bool:
+    """Whether the tenant has a usable secret; one the key cannot read is an operator error
+    the caller cannot fix by retrying (503 with what to do)."""
+    try:
+        return await accounts.webhook_secret(conn, tenant_id, box) is not None
+    except SecretUnreadable as e:
+        raise Unavailable(str(e), code="secret_unreadable") from e
 
 
 @router.get("", summary="List webhooks")

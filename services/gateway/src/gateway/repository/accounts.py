@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from gateway.db import Conn, row
+from gateway.secretbox import SecretBox, is_sealed
 
 
 async def ensure_tenant(conn: Conn, name: str) -> UUID:
@@ -70,12 +71,24 @@ async def consume_ticket(conn: Conn, ticket_hash: str) -> UUID | None:
     return tid if isinstance(tid, UUID) else None
 
 
-async def webhook_secret(conn: Conn, tenant_id: UUID) -> str | None:
-    """The tenant's webhook signing secret, if one was created."""
-    secret = await conn.fetchval("SELECT webhook_secret FROM tenants WHERE id = $1", tenant_id)
-    return secret if isinstance(secret, str) else None
+async def webhook_secret(conn: Conn, tenant_id: UUID, box: SecretBox) -> str | None:
+    """The tenant's webhook signing secret, if one was created. A legacy clear value is
+    re-encrypted in place (guarded, so a concurrent rotation wins)."""
+    stored = await conn.fetchval("SELECT webhook_secret FROM tenants WHERE id = $1", tenant_id)
+    if not isinstance(stored, str):
+        return None
+    if not is_sealed(stored):
+        await conn.execute(
+            "UPDATE tenants SET webhook_secret = $3 WHERE id = $1 AND webhook_secret = $2",
+            tenant_id,
+            stored,
+            box.seal(stored),
+        )
+    return box.open(stored)
 
 
-async def set_webhook_secret(conn: Conn, tenant_id: UUID, secret: str) -> None:
-    """Replace the tenant's webhook signing secret."""
-    await conn.execute("UPDATE tenants SET webhook_secret = $2 WHERE id = $1", tenant_id, secret)
+async def set_webhook_secret(conn: Conn, tenant_id: UUID, secret: str, box: SecretBox) -> None:
+    """Replace the tenant's webhook signing secret (stored encrypted)."""
+    await conn.execute(
+        "UPDATE tenants SET webhook_secret = $2 WHERE id = $1", tenant_id, box.seal(secret)
+    )
