@@ -23,7 +23,7 @@ from tests.chaos import checks, faults
 from tests.chaos.feed import FeedClient
 from tests.chaos.proxy import Proxy
 from tests.chaos.stack import AMQP_URL, Stack
-from tests.support.media import silence
+from tests.support.media import speak
 
 log = structlog.get_logger("chaos")
 WORKERS = ("ingest", "transcriber", "summarizer")
@@ -161,7 +161,8 @@ async def _submit_all(run: Run, media: dict[str, bytes]) -> None:
 
 
 def _media(workdir: Path, real: bool) -> dict[str, bytes]:
-    out = {"noop": silence(workdir / "short.wav", 1.0).read_bytes()}
+    # One spoken word: ingest refuses silence-only recordings (code "silent").
+    out = {"noop": speak("Hello.", workdir / "short.wav").read_bytes()}
     if real:
         from tests.e2e.conftest import MEETING_TURNS
         from tests.support.media import dialogue

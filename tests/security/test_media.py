@@ -67,11 +67,6 @@ async def test_malformed_media_gets_a_clear_answer(
     assert {p.popen.pid for p in sec_stack.running("ingest")} == ingest_pids
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest passes silence-only audio on (docs/ingest.md: 'not a failure'); the spec "
-    "asks for a failed meeting with an actionable reason (e.g. code 'silent')",
-)
 async def test_silence_only_fails_with_a_reason(
     sec_stack: Stack, gw_url: str, tmp_path: Path
 ) -> None:

@@ -109,7 +109,7 @@ async def test_longer_than_the_jobs_maximum_is_refused(
     assert "longer than the maximum of 2.0 s" in final.reason
 
 
-async def test_silence_only_succeeds_with_silence_ratio_one(
+async def test_silence_only_fails_saying_the_recording_is_silent(
     ingest: MakeIngest, tmp_path: Path
 ) -> None:
     runner = await ingest()
@@ -117,9 +117,11 @@ async def test_silence_only_succeeds_with_silence_ratio_one(
 
     final, _ = await runner.run(source_key=key)
 
-    assert isinstance(final, IngestCompleted), final
-    assert final.duration_s == pytest.approx(3.0, abs=0.1)
-    assert final.silence_ratio == pytest.approx(1.0, abs=0.02)
+    assert isinstance(final, StageFailed), final
+    assert not final.retryable
+    assert final.code == "silent"
+    assert "the recording is silent" in final.reason
+    assert "3.0 s" in final.reason
 
 
 async def test_missing_upload_is_a_permanent_failure(ingest: MakeIngest) -> None:

@@ -44,6 +44,9 @@ class Settings(CommonSettings):
     normalized_format: Literal["flac", "wav"] = "flac"
     #: A 100 ms window whose RMS is below this level (dBFS) counts as silence.
     silence_threshold_db: float = Field(default=-45.0, le=0)
+    #: A recording at least this silent (share of silent windows) fails with code "silent":
+    #: nothing would be transcribed, and the user should learn why at once.
+    max_silence_ratio: float = Field(default=0.995, gt=0, le=1)
     #: Seconds between progress events while downloading or decoding.
     progress_interval: float = Field(default=1.0, gt=0)
     #: Where temporary files (the encoded output before it is stored) go; None: system tmp.

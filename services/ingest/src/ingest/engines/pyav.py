@@ -91,6 +91,13 @@ async def ingest(job: IngestJob, ctx: JobContext, settings: Settings) -> IngestC
                 started = time.monotonic()
                 async with reporting(ctx, snapshot, settings.progress_interval):
                     result = await ctx.run_blocking(work)
+                if result.silence_ratio >= settings.max_silence_ratio:
+                    raise PermanentError(
+                        f"the recording is silent: nothing in its {result.duration_s:.1f} s is "
+                        f"louder than {settings.silence_threshold_db:g} dBFS. Check that the "
+                        "right microphone or audio track was recorded, then submit it again",
+                        code="silent",
+                    )
                 if result.duration_s > 0:
                     metrics.REALTIME_FACTOR.labels("ingest", "pyav", fmt).observe(
                         (time.monotonic() - started) / result.duration_s
