@@ -96,6 +96,10 @@ class EventHub:
             await conn.add_listener(events.CHANNEL, self._on_event)
             await conn.add_listener(events.WORK_CHANNEL, self._on_work)
             self.listening.set()
+            # Clients that subscribed while nothing listened (between a lost connection and
+            # this one) replayed the log but may have missed notifications sent in the gap:
+            # drop them too, so they reconnect and replay from their last seq.
+            self._drop_all()
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(lost.wait(), timeout=5)
