@@ -89,12 +89,18 @@ class JobContext:
         return self._seq
 
     def make(self, cls: type[E], **fields: Any) -> E:
-        """Build an event of this dispatch with the next ``seq``."""
+        """Build an event of this dispatch with the next ``seq``.
+
+        Heartbeats repeat the last number instead of taking one: they are proof of life,
+        not part of the dispatch's story, so the numbered events stay 1, 2, 3… with no gap
+        even when a heartbeat fires between a completion being built and being sent.
+        """
+        seq = max(self._seq, 1) if cls is StageHeartbeat else self._next()
         return cls(
             job_id=self.job.job_id,
             dispatch_id=self.job.dispatch_id,
             stage=self.stage,
-            seq=self._next(),
+            seq=seq,
             worker=self.worker,
             **fields,
         )
@@ -291,9 +297,13 @@ class Worker:
         flight = self.in_flight = _InFlight(message, ctx, task)
         beat = asyncio.ensure_future(self._heartbeat(ctx))
         try:
-            outcome = await self._outcome(flight)
+            # The handler's last word must also be the dispatch's last event: stop the
+            # heartbeat first, so no heartbeat is numbered or published after it.
+            await asyncio.wait([task])
         finally:
             beat.cancel()
+            await asyncio.gather(beat, return_exceptions=True)
+        outcome = await self._outcome(flight)
         metrics.JOB_SECONDS.labels(self.stage.value).observe(time.monotonic() - started)
         metrics.JOBS_HANDLED.labels(self.stage.value, outcome).inc()
         log.info("job_finished", outcome=outcome, seconds=round(time.monotonic() - started, 3))
