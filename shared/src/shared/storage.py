@@ -61,6 +61,7 @@ class BlobStore(Protocol):
     async def size(self, key: str) -> int: ...
     async def delete(self, key: str) -> None: ...
     async def delete_prefix(self, prefix: str) -> int: ...
+    async def close(self) -> None: ...
 
 
 def validate_key(key: str) -> str:
@@ -160,6 +161,9 @@ class LocalBlobStore:
         count = sum(1 for p in base.rglob("*") if p.is_file())
         await asyncio.to_thread(shutil.rmtree, base, True)
         return count
+
+    async def close(self) -> None:
+        """Nothing to release: files need no session (S3 closes its HTTP client)."""
 
 
 def meeting_key(meeting_id: object, name: str) -> str:

@@ -377,9 +377,7 @@ class Worker:
             task.cancel()
         if self._conn is not None:
             await self._conn.close()
-        close = getattr(self.store, "close", None)
-        if close is not None:
-            await close()
+        await self.store.close()
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()

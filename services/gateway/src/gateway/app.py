@@ -104,9 +104,7 @@ def create_app(settings: Settings) -> FastAPI:
                 await asyncio.wait_for(broker.close(), 5)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(pool.close(), 5)
-            close_store = getattr(store, "close", None)
-            if close_store is not None:
-                await close_store()
+            await store.close()
             log.info("gateway_stopped")
 
     app = FastAPI(
